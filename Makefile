@@ -1,0 +1,59 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a helper for them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test venv lint typecheck migrate seed worker beat messages clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required: install python3.11 (and python3.11-venv) first." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependency list changed.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py ensure_admin
+	$(BIN)/python manage.py serve $(HOST):$(PORT)
+
+test: venv
+	bash scripts/test.sh
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy cxm accounts channels_app profiles tickets surveys analytics
+
+migrate: venv
+	$(BIN)/python manage.py migrate
+
+seed: venv
+	$(BIN)/python manage.py seed_demo
+
+worker: venv
+	$(BIN)/celery -A cxm worker -Q realtime,ingest,bulk --loglevel=INFO
+
+beat: venv
+	$(BIN)/celery -A cxm beat --loglevel=INFO
+
+# Regenerates the catalogues after UI strings change; translate the new entries, then compile.
+messages: venv
+	$(BIN)/python manage.py makemessages -l ru -l pl --ignore=.venv --ignore=var
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var/db.sqlite3 .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,239 @@
+"""End-to-end ingestion benchmark: signed webhooks in → messages stored (and published) by real workers.
+
+    .venv/bin/python bench/ingest.py --messages 5000 --concurrency 32
+
+It migrates a separate database (default postgres://postgres@127.0.0.1:5432/cxm_bench, emptied first),
+starts uvicorn and a Celery worker as the production stack would, fires signed API-channel webhooks
+from this process, and reports webhook acknowledgement latency and sustained messages/second until the
+last message is stored. It also measures two floors on the same machine: Python's MIME parse rate for
+the email corpus in tests/fixtures/email, and PostgreSQL COPY for the same number of message rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def setup_environment(database_url: str, redis_url: str) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    subprocess.run(
+        [sys.executable, "scripts/probe.py", "createdb", database_url], cwd=ROOT, env=env, check=True
+    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    return env
+
+
+def prepare(env: dict[str, str], secret: str) -> int:
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "LOG_LEVEL")})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from channels_app.services import do_create_channel
+    from cxm.redis import get_redis
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE tickets_attachment, tickets_message, tickets_conversation, profiles_identity, "
+            "profiles_customer, channels_app_outboundmessage, channels_app_inboundevent, "
+            "channels_app_channel_teams, channels_app_channel RESTART IDENTITY CASCADE"
+        )
+    get_redis().flushdb()
+    return do_create_channel(kind="api", name="Bench", credentials={"signing_secret": secret}).pk
+
+
+async def fire(
+    url: str, secret: str, count: int, concurrency: int, customers: int
+) -> tuple[list[float], float]:
+    import httpx
+
+    from channels_app.adapters.api import sign
+
+    latencies: list[float] = []
+    retries: list[int] = []
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(count):
+        queue.put_nowait(i)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while True:
+            try:
+                i = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            body = json.dumps(
+                {
+                    "type": "message",
+                    "id": f"bench-{i}",
+                    "sender": {"id": f"customer-{i % customers}", "name": f"Customer {i % customers}"},
+                    "text": f"Benchmark message {i}: where is my order?",
+                }
+            ).encode()
+            ts = str(int(time.time()))
+            headers = {
+                "X-CXM-Timestamp": ts,
+                "X-CXM-Signature": sign(secret, ts, body),
+                "Content-Type": "application/json",
+            }
+            started = time.perf_counter()
+            for attempt in range(3):
+                try:
+                    response = await client.post(url, content=body, headers=headers)
+                    break
+                except (httpx.ReadError, httpx.RemoteProtocolError):
+                    # A keep-alive connection closed by the server as we reused it; providers retry too.
+                    retries.append(i)
+                    if attempt == 2:
+                        raise
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"webhook answered {response.status_code}: {response.text[:200]}")
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    started = time.perf_counter()
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    if retries:
+        print(f"note: {len(retries)} request(s) retried after the server closed a keep-alive connection")
+    return latencies, time.perf_counter() - started
+
+
+def wait_for_messages(count: int, timeout: float) -> float:
+    from tickets.models import Message
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if Message.objects.count() >= count:
+            return time.perf_counter()
+        time.sleep(0.05)
+    raise RuntimeError(f"only {Message.objects.count()} of {count} messages stored within {timeout}s")
+
+
+def mime_floor() -> tuple[int, float] | None:
+    corpus = sorted((ROOT / "tests" / "fixtures" / "email").glob("*.eml"))
+    if not corpus:
+        return None
+    raws = [p.read_bytes() for p in corpus]
+    rounds, started = 0, time.perf_counter()
+    while time.perf_counter() - started < 3:
+        for raw in raws:
+            msg = message_from_bytes(raw, policy=policy.default)
+            body = msg.get_body(preferencelist=("plain", "html"))
+            if body is not None:
+                with contextlib.suppress(LookupError, UnicodeError, KeyError):
+                    body.get_content()
+        rounds += 1
+    return len(raws), rounds * len(raws) / (time.perf_counter() - started)
+
+
+def copy_floor(count: int) -> float:
+    from django.db import connection
+
+    rows = [(f"Benchmark message {i}: where is my order?", f"copy-{i}") for i in range(count)]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE bench_copy (body text, provider_message_id text)")
+        started = time.perf_counter()
+        with cursor.cursor.copy("COPY bench_copy (body, provider_message_id) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_copy")
+    return count / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--customers", type=int, default=500)
+    parser.add_argument("--web-workers", type=int, default=1)
+    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/cxm_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--port", type=int, default=8799)
+    args = parser.parse_args()
+
+    secret = "bench-signing-secret-0123456789abcdef"
+    env = setup_environment(args.database_url, args.redis_url)
+    channel_id = prepare(env, secret)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "cxm.asgi:application", "--port", str(args.port), "--workers",
+         str(args.web_workers), "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "30"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "cxm", "worker", "-Q", "ingest,realtime,bulk", "--concurrency",
+         str(args.worker_concurrency), "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        import httpx
+
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        url = f"http://127.0.0.1:{args.port}/webhooks/api/{channel_id}/"
+        # Warm up connections, imports and the worker before measuring.
+        asyncio.run(fire(url, secret, 50, 4, 10))
+        wait_for_messages(50, 60)
+        from tickets.models import Message
+
+        baseline = Message.objects.count()
+        started = time.perf_counter()
+        latencies, send_seconds = asyncio.run(
+            fire(url, secret, args.messages, args.concurrency, args.customers)
+        )
+        done = wait_for_messages(baseline + args.messages, 600)
+    finally:
+        web.terminate()
+        worker.terminate()
+        web.wait(timeout=20)
+        worker.wait(timeout=30)
+
+    total = done - started
+    mime = mime_floor()
+    copy_rate = copy_floor(args.messages)
+    print(
+        f"machine: {os.cpu_count()} cores; web workers {args.web_workers}, "
+        f"Celery concurrency {args.worker_concurrency}"
+    )
+    print(f"messages: {args.messages} from {args.customers} customers, {args.concurrency} concurrent senders")
+    print(
+        f"webhook acknowledgement: p50 {statistics.median(latencies):.1f} ms, "
+        f"p99 {percentile(latencies, 99):.1f} ms, "
+        f"max {max(latencies):.1f} ms; accepted {args.messages / send_seconds:.0f}/s"
+    )
+    print(f"end to end: {args.messages / total:.0f} messages/s sustained ({total:.1f} s to the last stored)")
+    if mime:
+        print(f"floor, Python MIME parse (policy=default + get_content) of {mime[0]} mails: {mime[1]:.0f}/s")
+    print(f"floor, PostgreSQL COPY of {args.messages} message rows: {copy_rate:.0f} rows/s")
+
+
+if __name__ == "__main__":
+    main()

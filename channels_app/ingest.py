@@ -1,0 +1,110 @@
+"""Processing stored deliveries: claim, parse, apply, mark. One transaction per event."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from channels_app.adapters.base import AdapterError, Ignored, get_adapter
+from channels_app.inbound_models import InboundEvent, InboundStatus
+from channels_app.normalized import NormalizedMessage, StatusUpdate
+
+logger = logging.getLogger(__name__)
+MAX_ERROR_LENGTH = 2000
+
+
+def process_event(*, event_id: int) -> str:
+    """Process one pending event. A crash anywhere rolls back everything, so nothing is half-applied."""
+    with transaction.atomic():
+        event = (
+            InboundEvent.objects.select_for_update(skip_locked=True)
+            .select_related("channel")
+            .filter(pk=event_id, status=InboundStatus.PENDING)
+            .first()
+        )
+        if event is None:
+            return "skipped"  # already processed, or being processed by another worker right now
+        _process_claimed(event)
+    return event.status
+
+
+def process_pending(*, limit: int = 200) -> int:
+    """Claim and process up to `limit` pending events in one go (cheaper than one task each)."""
+    done = 0
+    while done < limit:
+        with transaction.atomic():
+            event = (
+                InboundEvent.objects.select_for_update(skip_locked=True)
+                .select_related("channel")
+                .filter(status=InboundStatus.PENDING)
+                .order_by("received_at", "id")
+                .first()
+            )
+            if event is None:
+                break
+            _process_claimed(event)
+        done += 1
+    return done
+
+
+def _process_claimed(event: InboundEvent) -> None:
+    from tickets.services import do_apply_status_update, do_record_inbound_message
+
+    event.attempts += 1
+    adapter = get_adapter(event.provider)
+    try:
+        if adapter is None:
+            raise AdapterError(f"no adapter for provider {event.provider!r}", permanent=True)
+        with transaction.atomic():  # a savepoint: a failed parse leaves no partial rows behind
+            items = adapter.parse(event, event.channel)
+            for item in items:
+                if isinstance(item, NormalizedMessage):
+                    do_record_inbound_message(channel=event.channel, message=item, event=event)
+                elif isinstance(item, StatusUpdate):
+                    do_apply_status_update(channel=event.channel, update=item)
+    except Ignored as exc:
+        _finish(event, InboundStatus.IGNORED, str(exc))
+    except AdapterError as exc:
+        _finish(event, InboundStatus.FAILED, str(exc))
+    except Exception as exc:  # a bug must not lose the event: keep it, visible and replayable
+        logger.exception("inbound event %s failed unexpectedly", event.pk)
+        _finish(event, InboundStatus.FAILED, f"internal error: {type(exc).__name__}: {exc}")
+    else:
+        _finish(event, InboundStatus.DONE if items else InboundStatus.IGNORED, "")
+
+
+def _finish(event: InboundEvent, status: str, error: str) -> None:
+    event.status = status
+    event.error = error[:MAX_ERROR_LENGTH]
+    event.processed_at = timezone.now()
+    event.save(update_fields=["status", "error", "processed_at", "attempts"])
+
+
+def stale_pending_ids(*, older_than_seconds: int, limit: int = 1000) -> list[int]:
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(
+        InboundEvent.objects.filter(status=InboundStatus.PENDING, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+@transaction.atomic
+def do_replay_events(*, event_ids: list[int]) -> int:
+    """Put failed or ignored events back in the queue, e.g. after a parser fix."""
+    from channels_app.tasks import enqueue_inbound
+
+    updated = list(
+        InboundEvent.objects.filter(pk__in=event_ids)
+        .exclude(status=InboundStatus.PENDING)
+        .exclude(status=InboundStatus.DONE)
+        .values_list("id", flat=True)
+    )
+    InboundEvent.objects.filter(pk__in=updated).update(status=InboundStatus.PENDING, error="")
+    for event_id in updated:
+        transaction.on_commit(partial(enqueue_inbound, event_id))
+    return len(updated)

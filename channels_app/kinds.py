@@ -1,0 +1,57 @@
+"""Channel kinds and the credentials each one needs."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ChannelKind(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    TELEGRAM = "telegram", _("Telegram")
+    MESSENGER = "messenger", _("Messenger")
+    INSTAGRAM = "instagram", _("Instagram")
+    WEBCHAT = "webchat", _("Web chat")
+    API = "api", _("API")
+
+
+# Credential fields per kind; values are secrets (encrypted at rest, masked in the UI).
+CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
+    ChannelKind.EMAIL: ("smtp_password", "imap_password", "inbound_webhook_secret"),
+    ChannelKind.SMS: ("account_sid", "auth_token"),
+    ChannelKind.WHATSAPP: ("access_token", "app_secret", "verify_token"),
+    ChannelKind.TELEGRAM: ("bot_token", "webhook_secret"),
+    ChannelKind.MESSENGER: ("page_access_token", "app_secret", "verify_token"),
+    ChannelKind.INSTAGRAM: ("page_access_token", "app_secret", "verify_token"),
+    ChannelKind.WEBCHAT: ("identity_secret",),
+    ChannelKind.API: ("signing_secret",),
+}
+
+# Where each kind's provider calls us; used to build the URL shown in Settings.
+WEBHOOK_PROVIDER: dict[str, str] = {
+    ChannelKind.EMAIL: "email",
+    ChannelKind.SMS: "twilio",
+    ChannelKind.WHATSAPP: "meta",
+    ChannelKind.TELEGRAM: "telegram",
+    ChannelKind.MESSENGER: "meta",
+    ChannelKind.INSTAGRAM: "meta",
+    ChannelKind.API: "api",
+}
+
+CREDENTIAL_LABELS = {
+    "smtp_password": _("SMTP password"),
+    "imap_password": _("IMAP password"),
+    "inbound_webhook_secret": _("Inbound webhook secret"),
+    "account_sid": _("Account SID"),
+    "auth_token": _("Auth token"),
+    "access_token": _("Access token"),
+    "app_secret": _("App secret"),
+    "verify_token": _("Verify token"),
+    "bot_token": _("Bot token"),
+    "webhook_secret": _("Webhook secret"),
+    "page_access_token": _("Page access token"),
+    "identity_secret": _("Identity verification secret"),
+    "signing_secret": _("Signing secret"),
+}

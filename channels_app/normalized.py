@@ -1,0 +1,56 @@
+"""What every adapter turns a provider payload into, whatever the provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Sender:
+    kind: str  # an IdentityKind value: email, phone, whatsapp, telegram, ...
+    value: str  # the provider's stable id, normalized
+    display: str = ""
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+    content: bytes | None = None  # inline bytes (email) ...
+    url: str | None = None  # ... or a provider URL to fetch after the signature check
+    content_id: str | None = None  # cid: for inline email images
+
+
+@dataclass
+class NormalizedMessage:
+    """An inbound customer message."""
+
+    sender: Sender
+    provider_message_id: str
+    text: str
+    sent_at: datetime | None = None
+    subject: str = ""
+    html: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    # Threading hints: email Message-ID chain, or the provider's own conversation/thread id.
+    in_reply_to: list[str] = field(default_factory=list)
+    thread_id: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    # Auto-replies and bounces are stored but never open a new conversation.
+    automated: str = ""
+
+
+@dataclass
+class StatusUpdate:
+    """A delivery status callback for a message we sent."""
+
+    provider_message_id: str
+    status: str  # an OutboundStatus value
+    at: datetime | None = None
+    error: str = ""
+
+
+ParsedItem = NormalizedMessage | StatusUpdate

@@ -1,0 +1,238 @@
+"""Strict parsing of the environment into one typed configuration object.
+
+Every value is validated up front so a typo in a deployment stops start-up with a message that names
+the variable, instead of surfacing later as a confusing runtime error.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Public on purpose: it marks a development install and is refused by production settings.
+DEFAULT_SECRET_KEY = "insecure-development-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+
+ENVIRONMENTS = ("development", "production")
+
+# Where outbound provider calls go; tests and staging point these at local stub servers.
+PROVIDER_BASE_URLS = {
+    "twilio": ("TWILIO_API_BASE_URL", "https://api.twilio.com"),
+    "meta": ("META_GRAPH_BASE_URL", "https://graph.facebook.com/v21.0"),
+    "telegram": ("TELEGRAM_API_BASE_URL", "https://api.telegram.org"),
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    environment: str
+    debug: bool
+    secret_key: str
+    allowed_hosts: list[str]
+    public_base_url: str
+    database: dict
+    database_url: str | None
+    redis_url: str | None
+    field_encryption_keys: list[bytes]
+    log_level: str
+    time_zone: str
+    csrf_trusted_origins: list[str] = field(default_factory=list)
+    provider_base_urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        """True when running without external services (SQLite, in-process tasks, in-memory layer)."""
+        return self.redis_url is None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def parse_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean; use one of true/false, 1/0, yes/no, on/off.")
+
+
+def parse_choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if raw not in choices:
+        raise ConfigError(f"{name}={raw!r} is not valid; expected one of: {', '.join(choices)}.")
+    return raw
+
+
+def parse_list(env: Mapping[str, str], name: str, default: list[str]) -> list[str]:
+    raw = _get(env, name)
+    if raw is None:
+        return list(default)
+    items = [item.strip() for item in raw.split(",")]
+    if any(not item for item in items):
+        raise ConfigError(f"{name}={raw!r} has an empty item; separate values with single commas.")
+    return items
+
+
+def parse_http_url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name}={raw!r} must be an absolute http(s) URL such as https://cx.example.com.")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{name}={raw!r} must not contain a query string or fragment.")
+    return raw.rstrip("/")
+
+
+def parse_database_url(env: Mapping[str, str], name: str) -> tuple[str | None, dict]:
+    raw = _get(env, name)
+    if raw is None:
+        return None, {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(BASE_DIR / "var" / "db.sqlite3"),
+            "OPTIONS": {"timeout": 20},
+        }
+    scheme = urlsplit(raw).scheme
+    if scheme not in ("postgres", "postgresql", "pgsql", "sqlite"):
+        raise ConfigError(f"{name} must be a postgres:// (or sqlite://) URL, got scheme {scheme!r}.")
+    try:
+        config = environ.Env.db_url_config(raw)
+    except Exception as exc:  # django-environ raises several types for malformed URLs
+        raise ConfigError(f"{name} could not be parsed: {exc}") from exc
+    if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
+        raise ConfigError(f"{name} must name a database, e.g. postgres://user@host:5432/cxm.")
+    # ASGI serves sync views from a thread pool; persistent connections would pile up per thread.
+    config["CONN_MAX_AGE"] = 0
+    return raw, config
+
+
+def parse_redis_url(env: Mapping[str, str], name: str) -> str | None:
+    raw = _get(env, name)
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("redis", "rediss", "unix") or (parts.scheme != "unix" and not parts.hostname):
+        raise ConfigError(f"{name}={raw!r} must be a redis://host:port/db URL.")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} has an invalid port.") from exc
+    return raw
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return parts._replace(path=f"/{db}").geturl()
+
+
+def derive_fernet_key(secret: str) -> bytes:
+    """A stable Fernet key derived from the secret key, for installs that set no dedicated key."""
+    digest = hashlib.sha256(b"cxm-field-encryption:" + secret.encode()).digest()
+    return base64.urlsafe_b64encode(digest)
+
+
+def parse_fernet_keys(env: Mapping[str, str], name: str, secret_key: str) -> list[bytes]:
+    raw = _get(env, name)
+    if raw is None:
+        return [derive_fernet_key(secret_key)]
+    keys = []
+    for item in parse_list(env, name, []):
+        try:
+            decoded = base64.urlsafe_b64decode(item.encode())
+        except ValueError as exc:
+            raise ConfigError(f"{name} holds a key that is not url-safe base64.") from exc
+        if len(decoded) != 32:
+            raise ConfigError(
+                f"{name} holds a key that is not 32 bytes; generate one with "
+                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
+            )
+        keys.append(item.encode())
+    return keys
+
+
+def load_config(env: Mapping[str, str]) -> Config:
+    environment = parse_choice(env, "CXM_ENV", ENVIRONMENTS, "development")
+    production = environment == "production"
+    debug = parse_bool(env, "DEBUG", default=not production)
+    secret_key = _get(env, "SECRET_KEY") or DEFAULT_SECRET_KEY
+    allowed_hosts = parse_list(
+        env, "ALLOWED_HOSTS", [] if production else ["localhost", "127.0.0.1", "[::1]"]
+    )
+    public_base_url = parse_http_url(env, "PUBLIC_BASE_URL", None if production else "http://127.0.0.1:8000")
+    database_url, database = parse_database_url(env, "DATABASE_URL")
+    redis_url = parse_redis_url(env, "REDIS_URL")
+    log_level = parse_choice(env, "LOG_LEVEL", _LOG_LEVELS, "INFO")
+    time_zone = _get(env, "TIME_ZONE") or "UTC"
+
+    if production:
+        if debug:
+            raise ConfigError("DEBUG must be off when CXM_ENV=production.")
+        if secret_key == DEFAULT_SECRET_KEY:
+            raise ConfigError("SECRET_KEY must be set to a private value when CXM_ENV=production.")
+        if len(secret_key) < 50:
+            raise ConfigError("SECRET_KEY must be at least 50 characters long when CXM_ENV=production.")
+        if not allowed_hosts:
+            raise ConfigError(
+                "ALLOWED_HOSTS must list the host names the site is served on (CXM_ENV=production)."
+            )
+        if public_base_url is None:
+            raise ConfigError(
+                "PUBLIC_BASE_URL must be set when CXM_ENV=production (webhook and survey links)."
+            )
+        if database_url is None:
+            raise ConfigError("DATABASE_URL must point at PostgreSQL when CXM_ENV=production.")
+        if redis_url is None:
+            raise ConfigError("REDIS_URL must be set when CXM_ENV=production.")
+
+    assert public_base_url is not None
+    host = urlsplit(public_base_url)
+    csrf_trusted = [f"{host.scheme}://{host.netloc}"]
+
+    return Config(
+        environment=environment,
+        debug=debug,
+        secret_key=secret_key,
+        allowed_hosts=allowed_hosts,
+        public_base_url=public_base_url,
+        database=database,
+        database_url=database_url,
+        redis_url=redis_url,
+        field_encryption_keys=parse_fernet_keys(env, "FIELD_ENCRYPTION_KEY", secret_key),
+        log_level=log_level,
+        time_zone=time_zone,
+        csrf_trusted_origins=csrf_trusted,
+        provider_base_urls={
+            provider: parse_http_url(env, variable, default) or default
+            for provider, (variable, default) in PROVIDER_BASE_URLS.items()
+        },
+    )

@@ -1,0 +1,1 @@
+"""Demo workspace: believable users, channels, customers, conversations and survey answers."""

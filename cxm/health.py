@@ -1,0 +1,71 @@
+"""Liveness checks for the database, Redis and Celery workers, used by /healthz."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+from cxm.celery import HEARTBEAT_KEY_PREFIX
+from cxm.redis import get_redis
+
+QUEUES = ("realtime", "ingest", "bulk")
+
+
+def _timed(check) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        result = check()
+        result.setdefault("ok", True)
+    except Exception as exc:  # any failure is reported in the JSON, never raised
+        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def check_database() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"vendor": connection.vendor}
+
+
+def check_redis() -> dict[str, Any]:
+    client = get_redis()
+    if client is None:
+        return {"detail": "not used: embedded mode"}
+    client.ping()
+    return {"queues": {name: client.llen(name) for name in QUEUES}}
+
+
+def check_workers() -> dict[str, Any]:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"detail": "tasks run in process: embedded mode", "workers": 0}
+    client = get_redis()
+    assert client is not None
+    now = time.time()
+    ages = []
+    for key in client.scan_iter(match=f"{HEARTBEAT_KEY_PREFIX}*", count=100):
+        value = client.get(key)
+        if value is not None:
+            ages.append(now - float(value))
+    fresh = [age for age in ages if age <= settings.WORKER_HEARTBEAT_MAX_AGE]
+    if not fresh:
+        return {"ok": False, "workers": 0, "error": "no Celery worker has reported a heartbeat"}
+    return {"workers": len(fresh), "last_heartbeat_age_s": round(min(fresh), 1)}
+
+
+def run_checks() -> tuple[bool, dict[str, Any]]:
+    checks = {"database": _timed(check_database), "redis": _timed(check_redis)}
+    if checks["redis"]["ok"]:
+        checks["worker"] = _timed(check_workers)
+    else:
+        checks["worker"] = {"ok": False, "error": "unknown: Redis is unreachable"}
+    healthy = all(check["ok"] for check in checks.values())
+    return healthy, {
+        "status": "ok" if healthy else "fail",
+        "mode": "embedded" if settings.EMBEDDED else "services",
+        "checks": checks,
+    }

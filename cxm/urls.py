@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from channels_app import webhooks
+from cxm import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", account_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", account_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
+    path("inbox/", include("tickets.urls")),
+    path("customers/", include("profiles.urls")),
+    path("surveys/", include("surveys.urls")),
+    path("dashboards/", include("analytics.urls")),
+    path("settings/", include("accounts.urls")),
+    path("settings/channels/", include("channels_app.urls")),
+    path("webhooks/<slug:provider>/<int:channel_id>/", webhooks.receive, name="webhook"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from profiles.models import Customer, Identity
+
+
+def customer_page(*, query: str = "", limit: int = 50) -> list[Customer]:
+    qs: QuerySet[Customer] = Customer.objects.all()
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(identities__value__icontains=query.lower())).distinct()
+    qs = (
+        qs.annotate(conversation_count=Count("conversations", distinct=True))
+        .prefetch_related(Prefetch("identities", queryset=Identity.objects.order_by("kind", "value")))
+        .order_by("-last_seen_at", "-id")
+    )
+    return list(qs[:limit])

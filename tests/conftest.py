@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.models import Team, User
+from accounts.roles import Role
+from accounts.services import do_create_user
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_redis_database():
+    """Under xdist each test process owns one Redis database number (see settings); start it empty so
+    no task or flag from an earlier run leaks in. A plain `pytest` run may share the developer's own
+    database, which is left alone."""
+    import os
+
+    from cxm.redis import get_redis
+
+    client = get_redis()
+    if client is not None and os.environ.get("PYTEST_XDIST_WORKER"):
+        client.flushdb()
+
+
+@pytest.fixture
+def make_user(db):
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = Role.AGENT, *, teams: list[Team] | None = None, **extra) -> User:
+        n = next(counter)
+        user = do_create_user(
+            username=extra.pop("username", f"{role}{n}"), password=PASSWORD, role=role, **extra
+        )
+        if teams:
+            user.teams.set(teams)
+        return user
+
+    return make
+
+
+def _client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def agent(make_user) -> User:
+    return make_user(Role.AGENT)
+
+
+@pytest.fixture
+def manager(make_user) -> User:
+    return make_user(Role.MANAGER)
+
+
+@pytest.fixture
+def admin_user(make_user) -> User:
+    return make_user(Role.ADMIN)
+
+
+@pytest.fixture
+def agent_client(agent) -> Client:
+    return _client_for(agent)
+
+
+@pytest.fixture
+def manager_client(manager) -> Client:
+    return _client_for(manager)
+
+
+@pytest.fixture
+def admin_client_(admin_user) -> Client:
+    return _client_for(admin_user)
+
+
+def run_async(coroutine_function, *args):
+    """Run a coroutine to completion on a fresh loop in its own thread.
+
+    The browser tests keep Playwright's event loop alive in the main thread for the whole session, and
+    asyncio refuses to start a second loop there.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine_function(*args)).result()
+
+
+@pytest.fixture
+def provider_stub(settings):
+    """Start a stub server for a provider and point the app's base URL for it there."""
+    from tests.stubs.server import StubServer
+
+    started: list[StubServer] = []
+
+    def start(provider: str) -> StubServer:
+        stub = StubServer().start()
+        started.append(stub)
+        settings.PROVIDER_BASE_URLS = {**settings.PROVIDER_BASE_URLS, provider: stub.url}
+        return stub
+
+    yield start
+    for stub in started:
+        stub.stop()

@@ -1,0 +1,35 @@
+"""Helpers for tests that push deliveries through the real webhook → InboundEvent → worker path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.test import Client
+
+from channels_app.ingest import process_pending
+from channels_app.models import InboundEvent
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def fixture_bytes(provider: str, name: str) -> bytes:
+    return (FIXTURES / provider / name).read_bytes()
+
+
+def fixture_names(provider: str, suffix: str = "") -> list[str]:
+    return sorted(p.name for p in (FIXTURES / provider).iterdir() if p.is_file() and p.name.endswith(suffix))
+
+
+def post_webhook(
+    client: Client, provider: str, channel_id: int, body: bytes, *, content_type: str, **headers: str
+):
+    """POST raw bytes as the provider would. Extra headers are given as HTTP_X_... keyword arguments."""
+    return client.generic(
+        "POST", f"/webhooks/{provider}/{channel_id}/", body, content_type=content_type, **headers
+    )
+
+
+def process_all() -> list[InboundEvent]:
+    """Run the worker's processing in this process (the integration tests use a real worker instead)."""
+    process_pending(limit=10_000)
+    return list(InboundEvent.objects.order_by("id"))

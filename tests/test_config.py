@@ -1,0 +1,115 @@
+"""Settings come from the environment, and a bad value stops start-up naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cxm.config import DEFAULT_SECRET_KEY, ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_SECRET = "x" * 64
+PRODUCTION = {
+    "CXM_ENV": "production",
+    "SECRET_KEY": GOOD_SECRET,
+    "ALLOWED_HOSTS": "cx.example.com",
+    "PUBLIC_BASE_URL": "https://cx.example.com",
+    "DATABASE_URL": "postgres://cxm:pw@db:5432/cxm",
+    "REDIS_URL": "redis://redis:6379/0",
+}
+
+
+def test_development_defaults_run_embedded():
+    config = load_config({})
+    assert config.environment == "development"
+    assert config.debug is True
+    assert config.embedded is True
+    assert config.database["ENGINE"] == "django.db.backends.sqlite3"
+    assert config.public_base_url == "http://127.0.0.1:8000"
+    assert "127.0.0.1" in config.allowed_hosts
+
+
+def test_services_are_used_when_urls_are_set():
+    config = load_config({"DATABASE_URL": "postgres://u:p@h:5433/cxm", "REDIS_URL": "redis://r:6380/2"})
+    assert config.embedded is False
+    assert config.database["ENGINE"] == "django.db.backends.postgresql"
+    assert (config.database["HOST"], config.database["PORT"], config.database["NAME"]) == ("h", 5433, "cxm")
+    assert config.redis_url == "redis://r:6380/2"
+
+
+def test_valid_production_config_loads():
+    config = load_config(PRODUCTION)
+    assert config.is_production and config.debug is False
+    assert config.csrf_trusted_origins == ["https://cx.example.com"]
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG"),
+        ({"CXM_ENV": "staging"}, "CXM_ENV"),
+        ({"ALLOWED_HOSTS": "a.example.com,,b.example.com"}, "ALLOWED_HOSTS"),
+        ({"PUBLIC_BASE_URL": "cx.example.com"}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "ftp://cx.example.com"}, "PUBLIC_BASE_URL"),
+        ({"PUBLIC_BASE_URL": "https://cx.example.com/?a=1"}, "PUBLIC_BASE_URL"),
+        ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgres://u@h:5432/"}, "DATABASE_URL"),
+        ({"REDIS_URL": "http://redis:6379"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis://redis:notaport/0"}, "REDIS_URL"),
+        ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL"),
+        ({"FIELD_ENCRYPTION_KEY": "too-short"}, "FIELD_ENCRYPTION_KEY"),
+    ],
+)
+def test_bad_values_are_rejected_naming_the_variable(env, variable):
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(env)
+    assert variable in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("override", "variable"),
+    [
+        ({"DEBUG": "true"}, "DEBUG"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": DEFAULT_SECRET_KEY}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
+        ({"PUBLIC_BASE_URL": ""}, "PUBLIC_BASE_URL"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL"),
+        ({"REDIS_URL": ""}, "REDIS_URL"),
+    ],
+)
+def test_production_refuses_unsafe_settings(override, variable):
+    with pytest.raises(ConfigError) as excinfo:
+        load_config({**PRODUCTION, **override})
+    assert variable in str(excinfo.value)
+
+
+def test_field_encryption_keys_accept_a_rotation_list():
+    from cryptography.fernet import Fernet
+
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    config = load_config({"FIELD_ENCRYPTION_KEY": f"{new},{old}"})
+    assert config.field_encryption_keys == [new.encode(), old.encode()]
+
+
+def test_start_up_stops_with_a_message_naming_the_variable():
+    env = {**os.environ, "DEBUG": "sometimes"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "DEBUG='sometimes' is not a boolean" in result.stderr
+
+
+def test_production_start_up_refuses_the_default_secret_key():
+    env = {**os.environ, **PRODUCTION, "SECRET_KEY": DEFAULT_SECRET_KEY}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set to a private value" in result.stderr

@@ -1,0 +1,70 @@
+"""Storing message attachments safely."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+
+from channels_app.normalized import Attachment as IncomingAttachment
+from tickets.models import Attachment, AttachmentStatus, Message
+
+# Content types a browser would run or render as a page if served inline; stored as opaque bytes.
+ACTIVE_CONTENT_TYPES = {
+    "text/html",
+    "application/xhtml+xml",
+    "image/svg+xml",
+    "application/javascript",
+    "text/javascript",
+    "application/x-msdownload",
+    "application/x-sh",
+    "application/java-archive",
+}
+_UNSAFE_FILENAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
+
+
+def safe_filename(name: str, content_type: str) -> str:
+    base = os.path.basename(name.replace("\\", "/")).strip().strip(".")
+    base = _UNSAFE_FILENAME.sub("_", base)[:200]
+    if not base:
+        base = "attachment" + (mimetypes.guess_extension(content_type) or ".bin")
+    return base
+
+
+def safe_content_type(content_type: str) -> str:
+    lowered = (content_type or "").split(";")[0].strip().lower()
+    if not lowered or "/" not in lowered or lowered in ACTIVE_CONTENT_TYPES:
+        return "application/octet-stream"
+    return lowered
+
+
+def do_store_attachments(*, message: Message, attachments: list[IncomingAttachment]) -> list[Attachment]:
+    stored = []
+    for incoming in attachments:
+        filename = safe_filename(incoming.filename, incoming.content_type)
+        row = Attachment(
+            message=message,
+            filename=filename,
+            content_type=safe_content_type(incoming.content_type),
+            size=incoming.size,
+            content_id=(incoming.content_id or "")[:255],
+        )
+        if incoming.content is not None:
+            row.size = len(incoming.content)
+            if row.size > settings.MAX_ATTACHMENT_BYTES:
+                row.status = AttachmentStatus.SKIPPED
+                row.reason = f"larger than {settings.MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB"
+            else:
+                row.file.save(filename, ContentFile(incoming.content), save=False)
+        elif incoming.url:
+            row.source_url = incoming.url[:2000]
+            row.status = AttachmentStatus.PENDING
+        else:
+            row.status = AttachmentStatus.SKIPPED
+            row.reason = "no content"
+        row.save()
+        stored.append(row)
+    return stored

@@ -1,0 +1,132 @@
+"""Writes for conversations and messages."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from django.db import transaction
+from django.utils import timezone
+
+from channels_app.models import Channel, InboundEvent, OutboundMessage
+from channels_app.normalized import NormalizedMessage, StatusUpdate
+from channels_app.outbound_models import STATUS_RANK
+from cxm import realtime
+from profiles.models import Customer
+from profiles.services import do_resolve_sender
+from tickets import events
+from tickets.attachments import do_store_attachments
+from tickets.cleaning import clean_json, clean_text
+from tickets.models import Conversation, ConversationStatus, Direction, Message
+from tickets.threading import find_conversation
+
+
+@transaction.atomic
+def do_record_inbound_message(
+    *, channel: Channel, message: NormalizedMessage, event: InboundEvent | None = None
+) -> Message | None:
+    """Store a customer's message in the right conversation; None if it was already stored."""
+    message = clean_message(message)
+    customer = do_resolve_sender(
+        kind=message.sender.kind, value=message.sender.value, display=message.sender.display
+    )
+    # One writer per customer at a time: two messages from a new person must not open two conversations.
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    if Message.objects.filter(channel=channel, provider_message_id=message.provider_message_id).exists():
+        return None
+
+    now = timezone.now()
+    sent_at = min(message.sent_at or now, now)
+    conversation = find_conversation(channel=channel, customer=customer, message=message)
+    new_conversation = conversation is None
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            customer=customer,
+            channel=channel,
+            subject=(message.subject or message.text)[:300],
+            status=ConversationStatus.RESOLVED if message.automated else ConversationStatus.OPEN,
+            created_at=sent_at,
+            last_activity_at=sent_at,
+        )
+    else:
+        _touch(conversation, at=sent_at, reopen=not message.automated)
+
+    metadata = dict(message.metadata)
+    metadata["sender"] = {"kind": message.sender.kind, "value": message.sender.value}
+    if message.thread_id:
+        metadata["thread_id"] = message.thread_id
+    if message.automated:
+        metadata["automated"] = message.automated
+    stored = Message.objects.create(
+        conversation=conversation,
+        channel=channel,
+        direction=Direction.INBOUND,
+        body=message.text,
+        subject=message.subject[:300],
+        html=message.html,
+        full_text=message.metadata.get("full_text", ""),
+        provider_message_id=message.provider_message_id,
+        metadata=metadata,
+        inbound_event=event,
+        created_at=sent_at,
+    )
+    if message.attachments:
+        do_store_attachments(message=stored, attachments=message.attachments)
+    Customer.objects.filter(pk=customer.pk).update(last_seen_at=now)
+    events.notify_message_created(stored, new_conversation=new_conversation)
+    return stored
+
+
+def clean_message(message: NormalizedMessage) -> NormalizedMessage:
+    return replace(
+        message,
+        sender=replace(
+            message.sender, value=clean_text(message.sender.value), display=clean_text(message.sender.display)
+        ),
+        provider_message_id=clean_text(message.provider_message_id),
+        text=clean_text(message.text),
+        subject=clean_text(message.subject),
+        html=clean_text(message.html),
+        thread_id=clean_text(message.thread_id),
+        in_reply_to=[clean_text(i) for i in message.in_reply_to],
+        metadata=clean_json(message.metadata),
+    )
+
+
+def _touch(conversation: Conversation, *, at, reopen: bool) -> None:
+    fields = []
+    if at > conversation.last_activity_at:
+        conversation.last_activity_at = at
+        fields.append("last_activity_at")
+    if reopen and conversation.status != ConversationStatus.OPEN:
+        # A customer writing again needs an answer, whether the thread was resolved, snoozed or pending.
+        conversation.status = ConversationStatus.OPEN
+        conversation.resolved_at = None
+        fields += ["status", "resolved_at"]
+    if fields:
+        conversation.save(update_fields=fields)
+
+
+def do_apply_status_update(*, channel: Channel, update: StatusUpdate) -> bool:
+    """Move an outbound message's status forward; a late or repeated callback changes nothing."""
+    lower = [status for status, rank in STATUS_RANK.items() if rank < STATUS_RANK[update.status]]
+    changed = OutboundMessage.objects.filter(
+        channel=channel, provider_message_id=update.provider_message_id, status__in=lower
+    ).update(status=update.status, status_at=update.at or timezone.now(), error=update.error[:2000])
+    if changed:
+        outbound = (
+            OutboundMessage.objects.select_related("message__conversation__channel")
+            .filter(channel=channel, provider_message_id=update.provider_message_id)
+            .first()
+        )
+        if outbound is not None and outbound.message is not None:
+            realtime.publish(
+                events.audience(outbound.message.conversation),
+                events.MESSAGE_STATUS,
+                {
+                    "conversation_id": outbound.message.conversation_id,
+                    "message_id": outbound.message_id,
+                    "status": update.status,
+                    "error": update.error,
+                },
+            )
+    return bool(changed)
