@@ -21,7 +21,8 @@ class ChannelKind(models.TextChoices):
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     ChannelKind.EMAIL: ("smtp_password", "imap_password", "inbound_webhook_secret"),
     ChannelKind.SMS: ("account_sid", "auth_token"),
-    ChannelKind.WHATSAPP: ("access_token", "app_secret", "verify_token"),
+    # Meta's Cloud API uses the first three, Twilio the last two (see PROVIDER_CHOICES).
+    ChannelKind.WHATSAPP: ("access_token", "app_secret", "verify_token", "account_sid", "auth_token"),
     ChannelKind.TELEGRAM: ("bot_token", "webhook_secret"),
     ChannelKind.MESSENGER: ("page_access_token", "app_secret", "verify_token"),
     ChannelKind.INSTAGRAM: ("page_access_token", "app_secret", "verify_token"),
@@ -29,7 +30,9 @@ CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     ChannelKind.API: ("signing_secret",),
 }
 
-# Where each kind's provider calls us; used to build the URL shown in Settings.
+# Which provider serves each kind by default; used to build the webhook URL shown in Settings and to
+# pick the adapter that sends. WhatsApp can run on Meta's Cloud API or on Twilio: a channel chooses with
+# ``config["provider"]``, which must be one of PROVIDER_CHOICES for its kind.
 WEBHOOK_PROVIDER: dict[str, str] = {
     ChannelKind.EMAIL: "email",
     ChannelKind.SMS: "twilio",
@@ -37,8 +40,19 @@ WEBHOOK_PROVIDER: dict[str, str] = {
     ChannelKind.TELEGRAM: "telegram",
     ChannelKind.MESSENGER: "meta",
     ChannelKind.INSTAGRAM: "meta",
+    ChannelKind.WEBCHAT: "webchat",
     ChannelKind.API: "api",
 }
+PROVIDER_CHOICES: dict[str, tuple[str, ...]] = {ChannelKind.WHATSAPP: ("meta", "twilio")}
+
+
+def provider_for(kind: str, config: dict | None = None) -> str:
+    """The provider (webhook path segment and adapter name) a channel of this kind and config uses."""
+    chosen = (config or {}).get("provider")
+    if chosen and chosen in PROVIDER_CHOICES.get(kind, ()):
+        return str(chosen)
+    return WEBHOOK_PROVIDER.get(kind, kind)
+
 
 CREDENTIAL_LABELS = {
     "smtp_password": _("SMTP password"),

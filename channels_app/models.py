@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from channels_app.kinds import WEBHOOK_PROVIDER, ChannelKind
+from channels_app.kinds import ChannelKind, provider_for
 from cxm.crypto import mask_secret, resolve_secret
 from cxm.fields import EncryptedJSONField
 
@@ -46,9 +46,9 @@ class Channel(models.Model):
 
     @property
     def webhook_url(self) -> str | None:
-        provider = WEBHOOK_PROVIDER.get(self.kind)
-        if provider is None or self.pk is None:
-            return None
+        if self.pk is None or self.kind == ChannelKind.WEBCHAT:
+            return None  # web chat talks to us over a websocket, not a provider webhook
+        provider = provider_for(self.kind, self.config)
         return f"{settings.PUBLIC_BASE_URL}/webhooks/{provider}/{self.pk}/"
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels_app.adapters.base import AdapterError, get_adapter
-from channels_app.kinds import WEBHOOK_PROVIDER
+from channels_app.kinds import provider_for
 from channels_app.models import Channel, OutboundMessage, OutboundStatus
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def do_send(*, outbound_id: int) -> str:
         if outbound is None:
             return "skipped"
         channel = outbound.channel
-        adapter = get_adapter(WEBHOOK_PROVIDER.get(channel.kind, channel.kind))
+        adapter = get_adapter(provider_for(channel.kind, channel.config))
         outbound.attempts += 1
         try:
             if adapter is None:

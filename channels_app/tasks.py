@@ -82,3 +82,16 @@ def send_outbound(self, outbound_id: int) -> str:
         return do_send(outbound_id=outbound_id)
     except RetryLater as later:
         raise self.retry(countdown=later.delay) from later
+
+
+@shared_task(name="channels_app.tasks.fetch_attachment", bind=True, max_retries=5, acks_late=True)
+def fetch_attachment(self, attachment_id: int) -> str:
+    from channels_app.adapters.base import AdapterError
+    from channels_app.media import do_fetch_attachment
+
+    try:
+        return do_fetch_attachment(attachment_id=attachment_id)
+    except AdapterError as exc:
+        if exc.permanent:
+            raise
+        raise self.retry(countdown=30 * 2**self.request.retries) from exc
