@@ -5,9 +5,11 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
+from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 
 from channels_app.normalized import Attachment as IncomingAttachment
 from tickets.models import Attachment, AttachmentStatus, Message
@@ -42,6 +44,8 @@ def safe_content_type(content_type: str) -> str:
 
 
 def do_store_attachments(*, message: Message, attachments: list[IncomingAttachment]) -> list[Attachment]:
+    from channels_app.media import enqueue_fetch
+
     stored = []
     for incoming in attachments:
         filename = safe_filename(incoming.filename, incoming.content_type)
@@ -66,5 +70,8 @@ def do_store_attachments(*, message: Message, attachments: list[IncomingAttachme
             row.status = AttachmentStatus.SKIPPED
             row.reason = "no content"
         row.save()
+        if row.status == AttachmentStatus.PENDING:
+            # Downloaded by a worker after this transaction commits, never inside the webhook request.
+            transaction.on_commit(partial(enqueue_fetch, row.pk))
         stored.append(row)
     return stored

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from django.http import HttpRequest, HttpResponse
@@ -30,11 +31,23 @@ class SignatureError(Exception):
     """The request does not carry a valid signature for this channel; nothing is stored."""
 
 
+@dataclass(frozen=True)
+class MediaSource:
+    """Where to download one attachment from, and with which credentials."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    auth: tuple[str, str] | None = None
+
+
 class Adapter:
     provider: ClassVar[str]
     channel_kinds: ClassVar[tuple[str, ...]]
     # Provider request headers worth keeping with the raw body (for replay and audit).
     kept_headers: ClassVar[tuple[str, ...]] = ()
+    # Hosts media may be downloaded from (exact names, or ".example.com" for any subdomain). The host of
+    # the provider's configured base URL is always allowed too, so staging can point at a local stub.
+    media_hosts: ClassVar[tuple[str, ...]] = ()
 
     def handshake(self, request: HttpRequest, channel: Channel) -> HttpResponse | None:
         """Answer a provider's GET verification handshake; None when the provider has none."""
@@ -58,6 +71,14 @@ class Adapter:
         that are valid but carry nothing to store.
         """
         raise NotImplementedError
+
+    def resolve_media(self, reference: str, channel: Channel) -> MediaSource:
+        """Turn the reference stored on an attachment (a URL or a provider file id) into a download.
+
+        May call the provider's API (Telegram and WhatsApp hand out file ids, not URLs). Raise
+        AdapterError: permanent when the reference can never be fetched.
+        """
+        return MediaSource(url=reference)
 
     def send(self, outbound: OutboundMessage, channel: Channel) -> str:
         """Deliver one outbound message; return the provider's message id or raise AdapterError."""

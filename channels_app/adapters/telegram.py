@@ -10,7 +10,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from channels_app.adapters.base import Adapter, AdapterError, Ignored, SignatureError, register
+from channels_app.adapters.base import (
+    Adapter,
+    AdapterError,
+    Ignored,
+    MediaSource,
+    SignatureError,
+    register,
+)
 from channels_app.adapters.http import base_url, request
 from channels_app.adapters.payloads import from_unix, get_dict, get_str, load_json_object
 from channels_app.kinds import ChannelKind
@@ -110,6 +117,7 @@ class TelegramAdapter(Adapter):
     provider = "telegram"
     channel_kinds = (ChannelKind.TELEGRAM,)
     kept_headers = ("Content-Type",)
+    media_hosts = ("api.telegram.org",)
 
     def verify(self, request: HttpRequest, channel) -> None:
         expected = channel.credentials.get("webhook_secret")
@@ -148,6 +156,21 @@ class TelegramAdapter(Adapter):
         if any(kind in QUIET_UPDATES for kind in kinds):
             raise Ignored(f"update type {kinds[0]} carries no customer message")
         raise AdapterError(f"unsupported update type(s): {', '.join(kinds) or 'none'}", permanent=True)
+
+    def resolve_media(self, reference: str, channel) -> MediaSource:
+        # Telegram hands out file ids; getFile turns one into a path valid for about an hour.
+        if not reference.startswith("telegram-file:"):
+            raise AdapterError(f"not a Telegram file reference: {reference[:100]}", permanent=True)
+        token = channel.secret("bot_token")
+        response = request(
+            "GET", f"{base_url('telegram')}/bot{token}/getFile", params={"file_id": reference[14:]}
+        )
+        data = response.json()
+        result = data.get("result") if isinstance(data, dict) else None
+        path = get_str(result, "file_path") if isinstance(result, dict) else ""
+        if not path:
+            raise AdapterError(f"Telegram getFile gave no file_path: {str(data)[:200]}", permanent=True)
+        return MediaSource(url=f"{base_url('telegram')}/file/bot{token}/{path}")
 
     def send(self, outbound, channel) -> str:
         payload = outbound.payload

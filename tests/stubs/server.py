@@ -30,7 +30,8 @@ class RecordedRequest:
         return dict(parse_qsl(self.body.decode()))
 
 
-Responder = Callable[[RecordedRequest], tuple[int, Any]]
+# A responder returns (status, body) or (status, body, extra headers); bytes bodies are sent as they are.
+Responder = Callable[[RecordedRequest], tuple[Any, ...]]
 
 
 @dataclass
@@ -42,7 +43,7 @@ class StubServer:
     def route(self, method: str, pattern: str, responder: Responder) -> None:
         self.routes.insert(0, (method, re.compile(pattern), responder))
 
-    def handle(self, recorded: RecordedRequest) -> tuple[int, Any]:
+    def handle(self, recorded: RecordedRequest) -> tuple[Any, ...]:
         self.requests.append(recorded)
         for method, pattern, responder in self.routes:
             if method == recorded.method and pattern.fullmatch(recorded.path.split("?")[0]):
@@ -58,10 +59,12 @@ class StubServer:
                 recorded = RecordedRequest(
                     self.command, self.path, {k: v for k, v in self.headers.items()}, self.rfile.read(length)
                 )
-                status, body = stub.handle(recorded)
+                status, body, *extra = stub.handle(recorded)
+                headers = {"Content-Type": "application/json", **(extra[0] if extra else {})}
                 raw = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(raw)))
                 self.end_headers()
                 self.wfile.write(raw)

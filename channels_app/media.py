@@ -1,0 +1,182 @@
+"""Downloading provider media for stored attachments, safely.
+
+A media URL arrives inside a webhook body, so it is attacker-influenced even after the signature check
+(an API channel's client chooses it freely). Downloads therefore go only to the provider's own hosts,
+never to private, loopback or link-local addresses, re-checking every redirect hop and the address the
+connection actually reached (a DNS answer may change between the check and the connect).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from channels_app.adapters.base import Adapter, AdapterError, MediaSource, get_adapter
+from channels_app.kinds import provider_for
+from tickets.attachments import safe_content_type, safe_filename
+from tickets.models import Attachment, AttachmentStatus
+
+logger = logging.getLogger(__name__)
+MAX_REDIRECTS = 3
+CHUNK = 64 * 1024
+
+
+class MediaRefused(AdapterError):
+    """The URL points somewhere we will not fetch from; never retried."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
+def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
+    host = host.lower().rstrip(".")
+    for pattern in allowed:
+        pattern = pattern.lower()
+        if pattern.startswith(".") and (host.endswith(pattern) or host == pattern[1:]):
+            return True
+        if host == pattern:
+            return True
+    return False
+
+
+def allowed_hosts(adapter: Adapter, channel_config: dict) -> tuple[str, ...]:
+    hosts = list(adapter.media_hosts) + list(channel_config.get("media_hosts") or [])
+    base = settings.PROVIDER_BASE_URLS.get(adapter.provider)
+    if base:
+        hosts.append(urlsplit(base).hostname or "")
+    return tuple(h for h in hosts if h)
+
+
+def address_refused(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if settings.MEDIA_FETCH_ALLOW_PRIVATE:
+        return False
+    return not ip.is_global or ip.is_multicast
+
+
+def check_url(url: str, allowed: tuple[str, ...]) -> set[str]:
+    """Raise MediaRefused unless the URL is http(s) to an allowed host resolving only to public addresses.
+    Returns the addresses it resolves to."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http"):
+        raise MediaRefused(f"media URL scheme {parts.scheme!r} is not allowed")
+    if parts.username or parts.password:
+        raise MediaRefused("media URL must not carry credentials")
+    host = parts.hostname or ""
+    if not host_allowed(host, allowed):
+        raise MediaRefused(f"media host {host!r} is not one of the provider's hosts")
+    try:
+        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
+    except socket.gaierror as exc:
+        raise AdapterError(f"cannot resolve media host {host!r}: {exc}", permanent=False) from exc
+    addresses = {str(info[4][0]) for info in infos}
+    refused = sorted(a for a in addresses if address_refused(a))
+    if refused:
+        raise MediaRefused(f"media host {host!r} resolves to a private address ({', '.join(refused)})")
+    return addresses
+
+
+def download(source: MediaSource, allowed: tuple[str, ...], *, limit: int) -> tuple[bytes, str]:
+    """The body and content type, or an AdapterError. Bodies over `limit` raise a permanent error."""
+    url = source.url
+    with httpx.Client(timeout=settings.PROVIDER_HTTP_TIMEOUT, follow_redirects=False) as client:
+        for _hop in range(MAX_REDIRECTS + 1):
+            addresses = check_url(url, allowed)
+            # Credentials go only to the host they were issued for; redirects to CDNs travel bare.
+            same_host = urlsplit(url).hostname == urlsplit(source.url).hostname
+            try:
+                with client.stream(
+                    "GET",
+                    url,
+                    headers=source.headers if same_host else {},
+                    auth=source.auth if same_host else None,
+                ) as response:
+                    _check_peer(response, addresses)
+                    if response.is_redirect:
+                        url = urljoin(url, response.headers.get("Location", ""))
+                        continue
+                    if response.status_code == 429 or response.status_code >= 500:
+                        raise AdapterError(f"media host answered {response.status_code}", permanent=False)
+                    if response.status_code >= 400:
+                        raise AdapterError(f"media host refused ({response.status_code})", permanent=True)
+                    declared = int(response.headers.get("Content-Length") or 0)
+                    if declared > limit:
+                        raise AdapterError(f"media is {declared} bytes, over the limit", permanent=True)
+                    body = bytearray()
+                    for chunk in response.iter_bytes(CHUNK):
+                        body += chunk
+                        if len(body) > limit:
+                            raise AdapterError("media is over the size limit", permanent=True)
+                    return bytes(body), response.headers.get("Content-Type", "")
+            except httpx.TimeoutException as exc:
+                raise AdapterError(f"media download timed out: {exc}", permanent=False) from exc
+            except httpx.TransportError as exc:
+                raise AdapterError(f"media host unreachable: {exc}", permanent=False) from exc
+    raise MediaRefused(f"more than {MAX_REDIRECTS} redirects")
+
+
+def _check_peer(response: httpx.Response, addresses: set[str]) -> None:
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    if peer and (peer[0] not in addresses or address_refused(peer[0])):
+        raise MediaRefused(f"connection reached {peer[0]}, which was not the checked address")
+
+
+def do_fetch_attachment(*, attachment_id: int) -> str:
+    """Fetch one pending attachment. Permanent failures mark it skipped with the reason."""
+    attachment = (
+        Attachment.objects.select_related("message__channel")
+        .filter(pk=attachment_id, status=AttachmentStatus.PENDING)
+        .first()
+    )
+    if attachment is None:
+        return "skipped"
+    channel = attachment.message.channel
+    adapter = get_adapter(provider_for(channel.kind, channel.config))
+    try:
+        if adapter is None:
+            raise AdapterError(f"no adapter for {channel.kind} media", permanent=True)
+        source = adapter.resolve_media(attachment.source_url, channel)
+        body, content_type = download(
+            source, allowed_hosts(adapter, channel.config), limit=settings.MAX_ATTACHMENT_BYTES
+        )
+    except AdapterError as exc:
+        if not exc.permanent:
+            raise
+        logger.info("attachment %s not fetched: %s", attachment.pk, exc)
+        Attachment.objects.filter(pk=attachment.pk, status=AttachmentStatus.PENDING).update(
+            status=AttachmentStatus.SKIPPED, reason=str(exc)[:300]
+        )
+        return AttachmentStatus.SKIPPED
+    with transaction.atomic():
+        locked = Attachment.objects.select_for_update().filter(pk=attachment.pk).first()
+        if locked is None or locked.status != AttachmentStatus.PENDING:
+            return "skipped"
+        if not locked.content_type or locked.content_type == "application/octet-stream":
+            locked.content_type = safe_content_type(content_type)
+        locked.filename = safe_filename(locked.filename, locked.content_type)
+        locked.size = len(body)
+        locked.file.save(locked.filename, ContentFile(body), save=False)
+        locked.status = AttachmentStatus.STORED
+        locked.reason = ""
+        locked.save()
+    return AttachmentStatus.STORED
+
+
+def enqueue_fetch(attachment_id: int) -> None:
+    """Queue the download; the pending row stays visible (and retryable) if the broker is down."""
+    from channels_app.tasks import fetch_attachment
+
+    try:
+        fetch_attachment.apply_async(args=[attachment_id], queue="bulk")
+    except Exception:
+        logger.warning("could not queue the fetch of attachment %s", attachment_id, exc_info=True)
