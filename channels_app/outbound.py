@@ -64,21 +64,24 @@ def do_send(*, outbound_id: int) -> str:
         channel = outbound.channel
         adapter = get_adapter(provider_for(channel.kind, channel.config))
         outbound.attempts += 1
+        retry_in = 0
         try:
             if adapter is None:
                 raise AdapterError(f"no adapter sends through {channel.kind} channels", permanent=True)
             provider_id = adapter.send(outbound, channel)
         except AdapterError as exc:
             outbound.error = str(exc)[:2000]
-            if not exc.permanent and outbound.attempts < MAX_SEND_ATTEMPTS:
-                outbound.save(update_fields=["attempts", "error"])
-                raise RetryLater(backoff_seconds(outbound.attempts)) from exc
             outbound.save(update_fields=["attempts", "error"])
+            if not exc.permanent and outbound.attempts < MAX_SEND_ATTEMPTS:
+                retry_in = backoff_seconds(outbound.attempts)
             failed = True
         else:
             outbound.provider_message_id = provider_id
             outbound.save(update_fields=["attempts", "provider_message_id"])
             failed = False
+    # Raised outside the transaction so the attempt count and the error stay recorded.
+    if retry_in:
+        raise RetryLater(retry_in)
     from channels_app.normalized import StatusUpdate
 
     status = OutboundStatus.FAILED if failed else OutboundStatus.SENT

@@ -11,11 +11,27 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402 - Django must be set
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from cxm.routing import websocket_urlpatterns  # noqa: E402
+from channels_app.webchat.script import with_widget_script  # noqa: E402
+from cxm.routing import (  # noqa: E402
+    PUBLIC_WEBSOCKET_PREFIX,
+    public_websocket_urlpatterns,
+    websocket_urlpatterns,
+)
+
+app_websockets = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+public_websockets = URLRouter(public_websocket_urlpatterns)
+
+
+async def websockets(scope, receive, send):
+    """The web chat widget connects from other sites; everything else must come from our own pages."""
+    if scope.get("path", "").startswith(PUBLIC_WEBSOCKET_PREFIX):
+        return await public_websockets(scope, receive, send)
+    return await app_websockets(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "http": with_widget_script(django_asgi_app),
+        "websocket": websockets,
     }
 )

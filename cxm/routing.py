@@ -2,8 +2,16 @@
 
 from django.urls import path
 
+from channels_app.webchat.consumer import VisitorConsumer
 from cxm.consumers import AppConsumer
 
 websocket_urlpatterns = [
     path("ws/app/", AppConsumer.as_asgi()),
 ]
+
+# Opened from customers' own websites, so these routes live outside the session and same-host checks
+# that guard /ws/app/; the consumer checks the channel's own list of allowed origins instead.
+public_websocket_urlpatterns = [
+    path("ws/webchat/<int:channel_id>/", VisitorConsumer.as_asgi()),
+]
+PUBLIC_WEBSOCKET_PREFIX = "/ws/webchat/"

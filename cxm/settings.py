@@ -154,8 +154,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # redis-py caps a pool at 100 connections by default, too few for many sockets.
-                "hosts": [{"address": REDIS_URL, "max_connections": 1000}],
+                # redis-py caps a pool at 100 connections by default, too few for many sockets. Its
+                # default read timeout (5 s) equals the layer's blocking-read interval, so an idle
+                # socket's receive loop would time out and drop the connection.
+                "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": 30}],
                 "prefix": "cxm:ws",
                 "capacity": 1000,
                 "expiry": 60,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
 from channels_app.outbound import do_queue_outbound
+from channels_app.rules import sms_segments, whatsapp_window
 from profiles.models import Identity, IdentityKind
 from tickets import events
 from tickets.models import Conversation, Direction, Message
@@ -57,21 +62,80 @@ def email_threading(conversation: Conversation) -> dict[str, object]:
     return {"in_reply_to": ids[-1], "references": ids[-20:], "subject": subject}
 
 
+def check_whatsapp_window(*, conversation: Conversation, channel: Channel) -> None:
+    """Free text through WhatsApp only inside the 24-hour window; the provider would refuse it anyway."""
+    window = whatsapp_window(channel=channel, conversation=conversation)
+    if window.open:
+        return
+    if window.closes_at is None:
+        raise ReplyError(
+            _(
+                "This customer has not written to this WhatsApp number yet, so only an approved template "
+                "can start the conversation."
+            )
+        )
+    raise ReplyError(
+        _(
+            "The 24-hour WhatsApp window closed at %(closed)s. Send an approved template instead; "
+            "free text is allowed again once the customer replies."
+        )
+        % {"closed": date_format(timezone.localtime(window.closes_at), "DATETIME_FORMAT")}
+    )
+
+
+def check_template(template: dict[str, Any], channel: Channel) -> None:
+    if channel.kind != ChannelKind.WHATSAPP:
+        raise ReplyError(_("Message templates can only be sent through WhatsApp channels."))
+    if not (template.get("name") or template.get("content_sid")):
+        raise ReplyError(_("Choose which approved template to send."))
+
+
+def template_summary(template: dict[str, Any]) -> str:
+    """What the thread shows for a template reply, whose final wording only the provider renders."""
+    name = str(template.get("name") or template.get("content_sid"))
+    variables = template.get("variables") or {}
+    shown = (
+        ", ".join(f"{key}={value}" for key, value in variables.items()) if isinstance(variables, dict) else ""
+    )
+    return f"[{_('Template')}: {name}{' — ' + shown if shown else ''}]"
+
+
 @transaction.atomic
-def do_send_reply(*, conversation: Conversation, author: User, channel: Channel, text: str) -> Message:
-    if not text.strip():
+def do_send_reply(
+    *,
+    conversation: Conversation,
+    author: User,
+    channel: Channel,
+    text: str,
+    template: dict[str, Any] | None = None,
+) -> Message:
+    if template is not None:
+        check_template(template, channel)
+    elif not text.strip():
         raise ReplyError("a reply needs some text")
+    elif channel.kind == ChannelKind.WHATSAPP:
+        check_whatsapp_window(conversation=conversation, channel=channel)
     recipient = recipient_for(conversation=conversation, channel=channel)
     now = timezone.now()
+    metadata: dict[str, Any] = {}
+    if channel.kind == ChannelKind.SMS:
+        # The agent sees what the reply costs before and after sending (Twilio bills per segment).
+        info = sms_segments(text)
+        metadata["sms"] = {"encoding": info.encoding, "segments": info.segments}
+    if template is not None:
+        metadata["template"] = template
     message = Message.objects.create(
         conversation=conversation,
         channel=channel,
         direction=Direction.OUTBOUND,
         author=author,
-        body=text,
+        body=text if text.strip() or template is None else template_summary(template),
+        metadata=metadata,
         created_at=now,
     )
     payload: dict[str, object] = {"text": text}
+    if template is not None:
+        payload["template"] = template
     if channel.kind == ChannelKind.EMAIL:
         payload.update(email_threading(conversation))
         payload.setdefault("subject", conversation.subject or "")

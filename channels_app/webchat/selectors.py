@@ -1,0 +1,96 @@
+"""Reads for the visitor websocket: what one visitor may see of their own conversation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypedDict
+
+from channels_app.inbound_models import InboundEvent, InboundStatus
+from channels_app.models import Channel
+from channels_app.webchat import limits
+from channels_app.webchat.services import PROVIDER, VISITOR_HEADER
+from profiles.models import Identity, IdentityKind
+from tickets.models import Conversation, Direction, Message
+
+
+class ChatMessage(TypedDict):
+    """One message as the widget shows it."""
+
+    id: str  # the client id for visitor messages, "m<pk>" for ours: the widget de-duplicates on it
+    direction: str  # "in" (from the visitor) or "out" (from us)
+    text: str
+    at: str
+    author: str
+
+
+def chat_message(message: Message) -> ChatMessage:
+    if message.direction == Direction.INBOUND:
+        # Visitor messages carry "<visitor id>:<client id>"; the widget knows them by the client id.
+        message_id = (message.provider_message_id or "").partition(":")[2] or f"m{message.pk}"
+        author = ""
+    else:
+        message_id = f"m{message.pk}"
+        # First names only: a visitor has no business knowing the agent's login or full name.
+        author = message.author.first_name if message.author else ""
+    return {
+        "id": message_id,
+        "direction": message.direction,
+        "text": message.body,
+        "at": message.created_at.isoformat(),
+        "author": author,
+    }
+
+
+def visitor_history(
+    *, channel: Channel, visitor_id: str, limit: int = limits.HISTORY_LIMIT
+) -> list[ChatMessage]:
+    """The latest conversation of this visitor on this channel, oldest first, plus anything still queued.
+
+    Only messages that went through this channel are shown: a customer's email or WhatsApp thread that
+    the same conversation continued from is none of the widget's business.
+    """
+    shown: list[ChatMessage] = []
+    identity = Identity.objects.filter(kind=IdentityKind.WEBCHAT, value=visitor_id).first()
+    if identity is not None:
+        conversation = (
+            Conversation.objects.filter(customer=identity.customer_id, messages__channel=channel)
+            .order_by("-last_activity_at", "-id")
+            .first()
+        )
+        if conversation is not None:
+            recent = (
+                Message.objects.filter(conversation=conversation, channel=channel)
+                .select_related("author")
+                .order_by("-created_at", "-id")[:limit]
+            )
+            shown = [chat_message(message) for message in reversed(recent)]
+    # Messages a worker has not processed yet are the visitor's too; without them a quick reload
+    # would make a just-sent message seem lost.
+    pending = InboundEvent.objects.filter(
+        channel=channel,
+        provider=PROVIDER,
+        status=InboundStatus.PENDING,
+        **{f"headers__{VISITOR_HEADER}": visitor_id},
+    ).order_by("received_at", "id")[:limit]
+    known = {item["id"] for item in shown}
+    for event in pending:
+        item = _pending_message(event)
+        if item is not None and item["id"] not in known:
+            shown.append(item)
+    return shown[-limit:]
+
+
+def _pending_message(event: InboundEvent) -> ChatMessage | None:
+    try:
+        data: Any = json.loads(bytes(event.body))
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return {
+        "id": str(data.get("id", "")),
+        "direction": Direction.INBOUND,
+        "text": str(data.get("text", "")),
+        "at": event.received_at.isoformat(),
+        "author": "",
+    }
