@@ -64,7 +64,7 @@ def prepare(env: dict[str, str], secret: str) -> int:
 
 
 async def fire(
-    url: str, secret: str, count: int, concurrency: int, customers: int
+    url: str, secret: str, count: int, concurrency: int, customers: int, run: str
 ) -> tuple[list[float], float]:
     import httpx
 
@@ -85,7 +85,7 @@ async def fire(
             body = json.dumps(
                 {
                     "type": "message",
-                    "id": f"bench-{i}",
+                    "id": f"{run}-{i}",
                     "sender": {"id": f"customer-{i % customers}", "name": f"Customer {i % customers}"},
                     "text": f"Benchmark message {i}: where is my order?",
                 }
@@ -200,14 +200,14 @@ def main() -> None:
                 time.sleep(0.2)
         url = f"http://127.0.0.1:{args.port}/webhooks/api/{channel_id}/"
         # Warm up connections, imports and the worker before measuring.
-        asyncio.run(fire(url, secret, 50, 4, 10))
+        asyncio.run(fire(url, secret, 50, 4, 10, "warmup"))
         wait_for_messages(50, 60)
         from tickets.models import Message
 
         baseline = Message.objects.count()
         started = time.perf_counter()
         latencies, send_seconds = asyncio.run(
-            fire(url, secret, args.messages, args.concurrency, args.customers)
+            fire(url, secret, args.messages, args.concurrency, args.customers, "bench")
         )
         done = wait_for_messages(baseline + args.messages, 600)
     finally:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from channels_app.kinds import CREDENTIAL_FIELDS, CREDENTIAL_LABELS, ChannelKind
+from channels_app.settings_fields import fields_for
 
 
 class ChannelForm(forms.Form):
@@ -16,9 +17,23 @@ class ChannelForm(forms.Form):
         label=_("Teams"), queryset=Team.objects.order_by("name"), required=False
     )
 
-    def __init__(self, *args, kind: str, masked: dict[str, str] | None = None, **kwargs):
-        kwargs.setdefault("initial", {})["kind"] = kind
+    def __init__(
+        self,
+        *args,
+        kind: str,
+        masked: dict[str, str] | None = None,
+        config: dict | None = None,
+        **kwargs,
+    ):
+        initial = kwargs.setdefault("initial", {})
+        initial["kind"] = kind
+        self.setting_specs = fields_for(kind)
+        for spec in self.setting_specs:
+            if config and spec.key in config:
+                initial[f"conf_{spec.key}"] = spec.to_form(config[spec.key])
         super().__init__(*args, **kwargs)
+        for spec in self.setting_specs:
+            self.fields[f"conf_{spec.key}"] = spec.make()
         self.credential_names: list[str] = []
         for field in CREDENTIAL_FIELDS[kind]:
             current = (masked or {}).get(field)
@@ -37,6 +52,24 @@ class ChannelForm(forms.Form):
             self.credential_names.append(field)
         # The kind is chosen before the form is shown and never changes afterwards.
         self.fields["kind"].disabled = True
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        self.config_values: dict = {}
+        for spec in self.setting_specs:
+            name = f"conf_{spec.key}"
+            # A setting missing from the submission (an older form, an API client) keeps its value.
+            if name not in cleaned or name not in self.data:
+                continue
+            try:
+                self.config_values[spec.key] = spec.to_config(cleaned[name])
+            except forms.ValidationError as exc:
+                self.add_error(name, exc)
+        return cleaned
+
+    @property
+    def setting_fields(self):
+        return [self[f"conf_{spec.key}"] for spec in self.setting_specs]
 
     def credential_values(self) -> dict[str, str]:
         return {name: self.cleaned_data.get(f"cred_{name}", "") for name in self.credential_names}

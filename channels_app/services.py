@@ -51,6 +51,7 @@ def do_update_channel(
     is_active: bool,
     credential_updates: Mapping[str, str],
     teams: Iterable[Team],
+    config_updates: Mapping[str, Any] | None = None,
 ) -> Channel:
     """Blank credential inputs keep the stored secret: the form never receives it to send it back."""
     updates = {k: v for k, v in credential_updates.items() if v}
@@ -59,6 +60,8 @@ def do_update_channel(
     channel.address = address
     channel.is_active = is_active
     channel.credentials = {**channel.credentials, **updates}
+    # Keys the form does not manage (IMAP sync state, ...) are kept as they are.
+    channel.config = {**channel.config, **(config_updates or {})}
     channel.save()
     channel.teams.set(list(teams))
     return channel

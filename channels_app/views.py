@@ -36,6 +36,7 @@ def channel_create(request):
                 kind=form.cleaned_data["kind"],
                 name=form.cleaned_data["name"],
                 address=form.cleaned_data["address"],
+                config=form.config_values,
                 credentials=form.credential_values(),
                 teams=form.cleaned_data["teams"],
             )
@@ -60,7 +61,9 @@ def channel_edit(request, channel_id: int):
         "is_active": channel.is_active,
         "teams": list(channel.teams.all()),
     }
-    form = ChannelForm(request.POST or None, kind=channel.kind, masked=masked, initial=initial)
+    form = ChannelForm(
+        request.POST or None, kind=channel.kind, masked=masked, config=channel.config, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             do_update_channel(
@@ -68,6 +71,7 @@ def channel_edit(request, channel_id: int):
                 name=form.cleaned_data["name"],
                 address=form.cleaned_data["address"],
                 is_active=form.cleaned_data["is_active"],
+                config_updates=form.config_values,
                 credential_updates=form.credential_values(),
                 teams=form.cleaned_data["teams"],
             )

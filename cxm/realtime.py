@@ -6,7 +6,10 @@ re-check permission for every event before it reaches a browser.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypedDict
 
 from asgiref.sync import async_to_sync
@@ -35,13 +38,47 @@ def team_group(team_id: int) -> str:
     return f"team.{team_id}"
 
 
+_batch = threading.local()
+
+
 def publish_now(groups: Iterable[str], event_type: str, payload: dict[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
     message = {"type": "app.event", "event": event_type, "payload": payload}
-    for group in groups:
-        async_to_sync(layer.group_send)(group, message)
+    sends = [(group, message) for group in groups]
+    pending = getattr(_batch, "sends", None)
+    if pending is not None:
+        pending.extend(sends)
+        return
+    _send_all(sends)
+
+
+def _send_all(sends: list[tuple[str, dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    if layer is None or not sends:
+        return
+
+    async def send() -> None:
+        await asyncio.gather(*(layer.group_send(group, message) for group, message in sends))
+
+    # One hop into the event loop for all of them: each async_to_sync call costs milliseconds.
+    async_to_sync(send)()
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Collect everything published (after commit) inside the block and send it in one go at the end.
+
+    For loops that commit many small transactions, such as the inbound drain. Nested use joins the
+    outer batch.
+    """
+    if getattr(_batch, "sends", None) is not None:
+        yield
+        return
+    _batch.sends = []
+    try:
+        yield
+    finally:
+        sends, _batch.sends = _batch.sends, None
+        _send_all(sends)
 
 
 def publish(groups: Iterable[str], event_type: str, payload: dict[str, Any]) -> None:

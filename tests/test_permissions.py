@@ -161,3 +161,45 @@ def test_agents_see_only_their_teams_conversations(make_user, client):
     client.force_login(make_user(Role.MANAGER))
     page = client.get(reverse("inbox")).content.decode()
     assert "Visible subject" in page and "Hidden subject" in page
+
+
+def test_channel_settings_are_edited_per_kind_and_validated(admin_client_):
+    chat = do_create_channel(kind="webchat", name="Shop chat", config={"imap_state": "kept"})
+    url = reverse("channel_edit", args=[chat.pk])
+    page = admin_client_.get(url).content.decode()
+    assert 'name="conf_allowed_origins"' in page and 'name="conf_provider"' not in page
+
+    bad = admin_client_.post(
+        url, {"name": "Shop chat", "is_active": "on", "conf_allowed_origins": "https://shop.example.com/cart"}
+    )
+    assert bad.status_code == 200
+    assert "is not an origin such as" in bad.content.decode()
+
+    response = admin_client_.post(
+        url,
+        {
+            "name": "Shop chat",
+            "is_active": "on",
+            "conf_threading": "new",
+            "conf_allowed_origins": "https://Shop.example.com\n\n  http://localhost:8000 ",
+        },
+    )
+    assert response.status_code == 302
+    chat.refresh_from_db()
+    assert chat.config == {
+        "imap_state": "kept",
+        "threading": "new",
+        "allowed_origins": ["https://shop.example.com", "http://localhost:8000"],
+    }
+    assert "https://shop.example.com\nhttp://localhost:8000" in admin_client_.get(url).content.decode()
+
+
+def test_whatsapp_channel_can_run_on_twilio(admin_client_):
+    response = admin_client_.post(
+        f"{reverse('channel_create')}?kind=whatsapp",
+        {"name": "WA", "is_active": "on", "conf_provider": "twilio", "conf_default_region": "pl"},
+    )
+    assert response.status_code == 302, response.content
+    channel = Channel.objects.get(name="WA")
+    assert channel.config["provider"] == "twilio" and channel.config["default_region"] == "PL"
+    assert channel.webhook_url.endswith(f"/webhooks/twilio/{channel.pk}/")

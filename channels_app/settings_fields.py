@@ -1,0 +1,156 @@
+"""The non-secret settings (``Channel.config``) an admin can edit per channel kind, as form fields.
+
+Each adapter reads its keys from ``channel.config``; this module is the one place that says which keys
+exist for which kind, how they are edited and how the form's values become config values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from channels_app.kinds import ChannelKind
+
+ALL_KINDS = tuple(ChannelKind.values)
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+def _origins(value: str) -> list[str]:
+    origins = []
+    for line in _lines(value):
+        parts = urlsplit(line)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ValidationError(
+                _("“%(value)s” is not an origin such as https://shop.example.com."), params={"value": line}
+            )
+        origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return origins
+
+
+def _region(value: str) -> str:
+    value = (value or "").strip().upper()
+    if value and (len(value) != 2 or not value.isalpha()):
+        raise ValidationError(_("Use a two-letter country code such as PL, RU or GB."))
+    return value
+
+
+@dataclass(frozen=True)
+class SettingField:
+    key: str
+    kinds: tuple[str, ...]
+    make: Callable[[], forms.Field]
+    # Turns the cleaned form value into what is stored in config (and back for the initial value).
+    to_config: Callable[[Any], Any] = lambda value: value
+    to_form: Callable[[Any], Any] = lambda value: value
+
+
+SETTING_FIELDS: tuple[SettingField, ...] = (
+    SettingField(
+        "threading",
+        ALL_KINDS,
+        lambda: forms.ChoiceField(
+            label=_("When a customer with an open conversation writes here"),
+            choices=[
+                ("continue", _("Continue their open conversation, whatever channel it started on")),
+                ("new", _("Always start a new conversation")),
+            ],
+            initial="continue",
+            required=False,
+        ),
+        to_config=lambda value: value or "continue",
+    ),
+    SettingField(
+        "provider",
+        (ChannelKind.WHATSAPP,),
+        lambda: forms.ChoiceField(
+            label=_("Provider"),
+            choices=[("meta", _("Meta WhatsApp Cloud API")), ("twilio", "Twilio")],
+            initial="meta",
+            required=False,
+        ),
+        to_config=lambda value: value or "meta",
+    ),
+    SettingField(
+        "phone_number_id",
+        (ChannelKind.WHATSAPP,),
+        lambda: forms.CharField(
+            label=_("Phone number ID"),
+            required=False,
+            max_length=64,
+            help_text=_("From Meta's WhatsApp Manager; not needed for Twilio."),
+        ),
+    ),
+    SettingField(
+        "page_id",
+        (ChannelKind.MESSENGER, ChannelKind.INSTAGRAM),
+        lambda: forms.CharField(label=_("Page or account ID"), required=False, max_length=64),
+    ),
+    SettingField(
+        "messaging_service_sid",
+        (ChannelKind.SMS,),
+        lambda: forms.CharField(
+            label=_("Messaging service SID"),
+            required=False,
+            max_length=64,
+            help_text=_("Optional; when set, replies are sent through the service instead of the number."),
+        ),
+    ),
+    SettingField(
+        "default_region",
+        (ChannelKind.SMS, ChannelKind.WHATSAPP),
+        lambda: forms.CharField(
+            label=_("Default country for phone numbers"),
+            required=False,
+            max_length=2,
+            help_text=_("Numbers written without a country code are read as numbers of this country."),
+        ),
+        to_config=_region,
+    ),
+    SettingField(
+        "allowed_origins",
+        (ChannelKind.WEBCHAT,),
+        lambda: forms.CharField(
+            label=_("Allowed websites"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3, "placeholder": "https://shop.example.com"}),
+            help_text=_("One origin per line. Leave empty to allow any website."),
+        ),
+        to_config=_origins,
+        to_form=lambda value: "\n".join(value or []),
+    ),
+    SettingField(
+        "callback_url",
+        (ChannelKind.API,),
+        lambda: forms.URLField(
+            label=_("Callback URL"),
+            required=False,
+            assume_scheme="https",
+            help_text=_("Replies and status changes are POSTed here, signed with the signing secret."),
+        ),
+    ),
+    SettingField(
+        "media_hosts",
+        (ChannelKind.API,),
+        lambda: forms.CharField(
+            label=_("Hosts attachments may be downloaded from"),
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 2, "placeholder": "files.example.com"}),
+            help_text=_("One host per line; “.example.com” allows every subdomain."),
+        ),
+        to_config=lambda value: [line.lower() for line in _lines(value)],
+        to_form=lambda value: "\n".join(value or []),
+    ),
+)
+
+
+def fields_for(kind: str) -> list[SettingField]:
+    return [field for field in SETTING_FIELDS if kind in field.kinds]
