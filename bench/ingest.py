@@ -169,7 +169,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--customers", type=int, default=500)
-    parser.add_argument("--web-workers", type=int, default=1)
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--server", choices=("gunicorn", "uvicorn"), default="gunicorn")
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/cxm_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
@@ -179,11 +180,20 @@ def main() -> None:
     secret = "bench-signing-secret-0123456789abcdef"
     env = setup_environment(args.database_url, args.redis_url)
     channel_id = prepare(env, secret)
-    web = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "cxm.asgi:application", "--port", str(args.port), "--workers",
-         str(args.web_workers), "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "30"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
+    if args.server == "gunicorn":
+        # The production split: provider webhooks on WSGI (sync workers, persistent DB connections).
+        web_command = [
+            sys.executable, "-m", "gunicorn", "cxm.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
+            "--workers", str(args.web_workers), "--worker-class", "gthread", "--threads", "4",
+            "--keep-alive", "30", "--log-level", "warning",
+        ]  # fmt: skip
+        env = {**env, "DB_CONN_MAX_AGE": "60"}
+    else:
+        web_command = [
+            sys.executable, "-m", "uvicorn", "cxm.asgi:application", "--port", str(args.port), "--workers",
+            str(args.web_workers), "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "30",
+        ]  # fmt: skip
+    web = subprocess.Popen(web_command, cwd=ROOT, env=env)
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "cxm", "worker", "-Q", "ingest,realtime,bulk", "--concurrency",
          str(args.worker_concurrency), "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
@@ -220,7 +230,7 @@ def main() -> None:
     mime = mime_floor()
     copy_rate = copy_floor(args.messages)
     print(
-        f"machine: {os.cpu_count()} cores; web workers {args.web_workers}, "
+        f"machine: {os.cpu_count()} cores; {args.server} with {args.web_workers} web workers, "
         f"Celery concurrency {args.worker_concurrency}"
     )
     print(f"messages: {args.messages} from {args.customers} customers, {args.concurrency} concurrent senders")

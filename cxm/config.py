@@ -102,6 +102,19 @@ def parse_list(env: Mapping[str, str], name: str, default: list[str]) -> list[st
     return items
 
 
+def parse_int(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number.") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name}={raw!r} must be between {minimum} and {maximum}.")
+    return value
+
+
 def parse_http_url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
     raw = _get(env, name)
     if raw is None:
@@ -131,8 +144,11 @@ def parse_database_url(env: Mapping[str, str], name: str) -> tuple[str | None, d
         raise ConfigError(f"{name} could not be parsed: {exc}") from exc
     if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
         raise ConfigError(f"{name} must name a database, e.g. postgres://user@host:5432/cxm.")
-    # ASGI serves sync views from a thread pool; persistent connections would pile up per thread.
-    config["CONN_MAX_AGE"] = 0
+    # ASGI serves sync views from a thread per request, where persistent connections would pile up, so
+    # they are off unless DB_CONN_MAX_AGE asks for them: in WSGI web processes and Celery workers,
+    # where reusing one connection saves a PostgreSQL handshake per request or task.
+    config["CONN_MAX_AGE"] = parse_int(env, "DB_CONN_MAX_AGE", 0, minimum=0, maximum=3600)
+    config["CONN_HEALTH_CHECKS"] = True
     return raw, config
 
 

@@ -113,3 +113,15 @@ def test_production_start_up_refuses_the_default_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set to a private value" in result.stderr
+
+
+@pytest.mark.parametrize("raw", ["abc", "-1", "99999"])
+def test_bad_connection_age_names_the_variable(raw):
+    with pytest.raises(ConfigError, match="DB_CONN_MAX_AGE"):
+        load_config({"DATABASE_URL": "postgres://u@h:5432/cxm", "DB_CONN_MAX_AGE": raw})
+
+
+def test_connection_age_is_off_by_default_and_configurable():
+    assert load_config({"DATABASE_URL": "postgres://u@h:5432/cxm"}).database["CONN_MAX_AGE"] == 0
+    config = load_config({"DATABASE_URL": "postgres://u@h:5432/cxm", "DB_CONN_MAX_AGE": "60"})
+    assert config.database["CONN_MAX_AGE"] == 60
