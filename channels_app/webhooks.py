@@ -44,14 +44,15 @@ def receive(request: HttpRequest, provider: str, channel_id: int) -> HttpRespons
         logger.warning("rejected %s webhook for channel %s: %s", provider, channel.pk, exc)
         return _error(403, "invalid signature")
 
+    body, content_type = adapter.stored_body(request)
     try:
         do_store_inbound_event(
             channel=channel,
             provider=provider,
             dedup_key=adapter.dedup_key(request),
-            content_type=request.content_type or "",
+            content_type=content_type,
             headers={name: request.headers[name] for name in adapter.kept_headers if name in request.headers},
-            body=request.body,
+            body=body,
         )
     except DatabaseError:
         # Not stored means not acknowledged: a 5xx makes the provider deliver it again later.

@@ -61,6 +61,11 @@ class Adapter:
         """What makes a redelivery of the same provider event recognisable. Defaults to the body hash."""
         return "sha256:" + hashlib.sha256(request.body).hexdigest()
 
+    def stored_body(self, request: HttpRequest) -> tuple[bytes, str]:
+        """What to keep of a verified request: (bytes, content type). Usually the raw body as it came;
+        an adapter whose provider wraps the payload (an ESP's form around a MIME mail) may unwrap it."""
+        return request.body, request.content_type or ""
+
     def acknowledge(self, request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=200)
 

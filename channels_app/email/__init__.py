@@ -1,0 +1,1 @@
+"""Email: parsing raw MIME into normalized messages, and sending replies over SMTP."""

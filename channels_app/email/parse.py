@@ -1,0 +1,185 @@
+"""Raw MIME bytes → NormalizedMessage: headers, bodies in any charset, attachments, threading hints."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+from channels_app.adapters.base import AdapterError
+from channels_app.email.automated import bounced_message_ids, classify
+from channels_app.email.charsets import decode_text
+from channels_app.email.html import html_to_text, sanitize_html
+from channels_app.email.quotes import split_reply
+from channels_app.normalized import Attachment, NormalizedMessage, Sender
+from profiles.models import IdentityKind
+
+MAX_DEPTH = 30
+MAX_PARTS = 500
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+
+
+def parse_mail(raw: bytes) -> NormalizedMessage:
+    if not raw.strip():
+        raise AdapterError("empty mail", permanent=True)
+    _check_structure(raw)
+    try:
+        message = message_from_bytes(raw, policy=policy.default)
+    except (RecursionError, ValueError, TypeError) as exc:
+        reason = f"unreadable MIME structure: {type(exc).__name__}: {exc}"
+        raise AdapterError(reason, permanent=True) from exc
+    assert isinstance(message, EmailMessage)
+    if message.get("From") is None or not (
+        message.get("Date") or message.get("Subject") or message.get("To")
+    ):
+        raise AdapterError("not an email: no From header, or no Date/Subject/To at all", permanent=True)
+
+    sender_address, sender_name = _sender(message)
+    subject = header_text(message, "Subject")
+    texts, htmls, attachments = _walk(message)
+    inline_ids = {a.content_id for a in attachments if a.content_id}
+    html = sanitize_html("\n".join(htmls), inline_ids=inline_ids) if htmls else ""
+    full_text = "\n\n".join(t for t, _ in texts).strip() or html_to_text(html)
+    visible, cut = split_reply(full_text)
+
+    automated = classify(message, sender_address, subject)
+    in_reply_to = message_ids(header_text(message, "In-Reply-To")) + list(
+        reversed(message_ids(header_text(message, "References")))
+    )
+    if automated == "bounce":
+        in_reply_to = bounced_message_ids(message) + in_reply_to
+    return NormalizedMessage(
+        sender=Sender(kind=IdentityKind.EMAIL, value=sender_address, display=sender_name),
+        provider_message_id=message_id(message, raw),
+        text=visible,
+        subject=subject,
+        html=html,
+        sent_at=_date(message),
+        attachments=attachments,
+        in_reply_to=_unique(in_reply_to),
+        automated=automated,
+        metadata={
+            "full_text": full_text if cut else "",
+            "charsets": sorted({charset for _, charset in texts}),
+            "to": [addr for _, addr in getaddresses([header_text(message, "To")]) if addr][:20],
+            "cc": [addr for _, addr in getaddresses([header_text(message, "Cc")]) if addr][:20],
+        },
+    )
+
+
+def _check_structure(raw: bytes) -> None:
+    """Refuse absurd nesting before the recursive stdlib parser meets it."""
+    boundaries = re.findall(rb'boundary="?([^";\r\n]+)', raw[:2_000_000], re.IGNORECASE)
+    if len(set(boundaries)) > MAX_DEPTH:
+        raise AdapterError(f"MIME nesting deeper than {MAX_DEPTH} levels", permanent=True)
+
+
+def header_text(message: Message, name: str) -> str:
+    """A header decoded (RFC 2047 included); raw 8-bit headers are decoded by charset guessing."""
+    try:
+        value = message.get(name)
+    except (ValueError, IndexError, TypeError, AttributeError):
+        value = None
+        for key, raw_value in message.raw_items():
+            if key.lower() == name.lower():
+                value = raw_value
+                break
+    if value is None:
+        return ""
+    text = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        text = decode_text(text.encode("utf-8", "surrogateescape"), None)[0]
+    return " ".join(text.split())
+
+
+def message_ids(value: str) -> list[str]:
+    return _MESSAGE_ID.findall(value or "")
+
+
+def message_id(message: Message, raw: bytes) -> str:
+    found = message_ids(header_text(message, "Message-ID"))
+    if found:
+        return found[0][:255]
+    # Stable for the same bytes, so a redelivered mail without an id is still recognised.
+    return f"<{hashlib.sha256(raw).hexdigest()[:40]}@generated.cxm>"
+
+
+def _sender(message: Message) -> tuple[str, str]:
+    from_header = header_text(message, "From")
+    pairs = getaddresses([from_header])
+    name, address = pairs[0] if pairs else ("", "")
+    address = address.strip().lower()
+    if "@" not in address:
+        raise AdapterError(f"no usable sender address in From: {from_header[:200]!r}", permanent=True)
+    return address[:254], name.strip().strip('"')[:200]
+
+
+def _date(message: Message) -> datetime | None:
+    value = header_text(message, "Date")
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _walk(message: EmailMessage) -> tuple[list[tuple[str, str]], list[str], list[Attachment]]:
+    texts: list[tuple[str, str]] = []
+    htmls: list[str] = []
+    attachments: list[Attachment] = []
+    for count, part in enumerate(message.walk()):
+        if count > MAX_PARTS:
+            raise AdapterError(f"more than {MAX_PARTS} MIME parts", permanent=True)
+        content_type = part.get_content_type()
+        if part.is_multipart():
+            continue
+        disposition = (part.get_content_disposition() or "").lower()
+        filename = _filename(part)
+        if content_type == "message/rfc822" or content_type.startswith("message/"):
+            continue  # forwarded originals and bounce reports are read through walk() as well
+        is_body = content_type in ("text/plain", "text/html") and disposition != "attachment" and not filename
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        if is_body:
+            text, charset = decode_text(data, part.get_content_charset())
+            if content_type == "text/plain":
+                texts.append((text.replace("\r\n", "\n"), charset))
+            else:
+                htmls.append(text)
+            continue
+        content_id = (part.get("Content-ID") or "").strip().strip("<>") or None
+        attachments.append(
+            Attachment(
+                filename=filename or _default_name(content_type),
+                content_type=content_type,
+                size=len(data),
+                content=data,
+                content_id=content_id,
+            )
+        )
+    return texts, htmls, attachments
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename() or ""
+    except (ValueError, TypeError, LookupError):
+        name = ""
+    if any("\udc80" <= ch <= "\udcff" for ch in name):
+        name = decode_text(name.encode("utf-8", "surrogateescape"), None)[0]
+    return name.strip()
+
+
+def _default_name(content_type: str) -> str:
+    import mimetypes
+
+    return "attachment" + (mimetypes.guess_extension(content_type) or ".bin")
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))

@@ -1,0 +1,78 @@
+"""Sending a reply over SMTP with the headers that make the customer's mail client thread it."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from html import escape
+
+from django.conf import settings
+
+from channels_app.adapters.base import AdapterError
+
+
+def build_reply(
+    *,
+    from_address: str,
+    from_name: str,
+    to: str,
+    subject: str,
+    text: str,
+    in_reply_to: str = "",
+    references: list[str] | None = None,
+) -> EmailMessage:
+    message = EmailMessage()
+    domain = from_address.rsplit("@", 1)[-1] or "localhost"
+    message["Message-ID"] = make_msgid(domain=domain)
+    message["Date"] = formatdate(localtime=False)
+    # The policy encodes non-ASCII names and subjects as RFC 2047 words.
+    message["From"] = formataddr((from_name, from_address)) if from_name else from_address
+    message["To"] = to
+    message["Subject"] = subject
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+    if references:
+        message["References"] = " ".join(references)
+    message["Auto-Submitted"] = "no"
+    message.set_content(text)
+    paragraphs = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n"))
+    message.add_alternative(f"<!doctype html><html><body>{paragraphs}</body></html>", subtype="html")
+    return message
+
+
+def send(message: EmailMessage, *, config: dict, password: str) -> None:
+    host = config.get("smtp_host") or ""
+    if not host:
+        raise AdapterError("the channel has no SMTP server configured", permanent=True)
+    port = int(config.get("smtp_port") or 587)
+    security = config.get("smtp_security") or ("ssl" if port == 465 else "starttls")
+    timeout = settings.PROVIDER_HTTP_TIMEOUT
+    try:
+        if security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, port, timeout=timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(host, port, timeout=timeout)
+        with client:
+            if security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            user = config.get("smtp_user") or ""
+            if user:
+                client.login(user, password)
+            client.send_message(message)
+    except smtplib.SMTPResponseException as exc:
+        # 4xx is "try again later", 5xx is final (RFC 5321).
+        permanent = 500 <= exc.smtp_code < 600
+        detail = (
+            exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        )
+        raise AdapterError(f"SMTP server answered {exc.smtp_code}: {detail}", permanent=permanent) from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        permanent = all(code >= 500 for code in codes)
+        raise AdapterError(f"recipient refused: {exc.recipients}", permanent=permanent) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise AdapterError(f"SMTP server unreachable: {exc}", permanent=False) from exc
