@@ -95,3 +95,10 @@ def fetch_attachment(self, attachment_id: int) -> str:
         if exc.permanent:
             raise
         raise self.retry(countdown=30 * 2**self.request.retries) from exc
+
+
+@shared_task(name="channels_app.tasks.poll_mailboxes")
+def poll_mailboxes() -> dict:
+    from channels_app.email.imap import poll_all
+
+    return poll_all()

@@ -204,6 +204,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"queue": "ingest"},
     },
+    "poll-mailboxes": {
+        "task": "channels_app.tasks.poll_mailboxes",
+        "schedule": 60.0,
+        "options": {"queue": "ingest"},
+    },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
