@@ -152,5 +152,56 @@ SETTING_FIELDS: tuple[SettingField, ...] = (
 )
 
 
+def _email_fields() -> tuple[SettingField, ...]:
+    email = (ChannelKind.EMAIL,)
+    security = [("ssl", _("TLS (SSL)")), ("starttls", "STARTTLS"), ("none", _("None (local servers only)"))]
+
+    def port(label):
+        return lambda: forms.IntegerField(label=label, required=False, min_value=1, max_value=65535)
+
+    return (
+        SettingField("from_name", email, lambda: forms.CharField(label=_("Sender name"), required=False)),
+        SettingField("smtp_host", email, lambda: forms.CharField(label=_("SMTP server"), required=False)),
+        SettingField("smtp_port", email, port(_("SMTP port"))),
+        SettingField(
+            "smtp_security",
+            email,
+            lambda: forms.ChoiceField(
+                label=_("SMTP security"), choices=security, initial="starttls", required=False
+            ),
+            to_config=lambda value: value or "starttls",
+        ),
+        SettingField("smtp_user", email, lambda: forms.CharField(label=_("SMTP user"), required=False)),
+        SettingField(
+            "imap_host",
+            email,
+            lambda: forms.CharField(
+                label=_("IMAP server"),
+                required=False,
+                help_text=_("Set it to fetch mail from the mailbox every minute; leave empty for webhooks."),
+            ),
+        ),
+        SettingField("imap_port", email, port(_("IMAP port"))),
+        SettingField(
+            "imap_security",
+            email,
+            lambda: forms.ChoiceField(
+                label=_("IMAP security"), choices=security, initial="ssl", required=False
+            ),
+            to_config=lambda value: value or "ssl",
+        ),
+        SettingField("imap_user", email, lambda: forms.CharField(label=_("IMAP user"), required=False)),
+        SettingField(
+            "imap_folder",
+            email,
+            lambda: forms.CharField(label=_("IMAP folder"), required=False, initial="INBOX"),
+            to_config=lambda value: value or "INBOX",
+        ),
+    )
+
+
+SETTING_FIELDS = SETTING_FIELDS + _email_fields()
+
+
 def fields_for(kind: str) -> list[SettingField]:
     return [field for field in SETTING_FIELDS if kind in field.kinds]

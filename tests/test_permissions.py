@@ -203,3 +203,23 @@ def test_whatsapp_channel_can_run_on_twilio(admin_client_):
     channel = Channel.objects.get(name="WA")
     assert channel.config["provider"] == "twilio" and channel.config["default_region"] == "PL"
     assert channel.webhook_url.endswith(f"/webhooks/twilio/{channel.pk}/")
+
+
+def test_email_channel_settings_configure_smtp_and_imap(admin_client_):
+    response = admin_client_.post(
+        f"{reverse('channel_create')}?kind=email",
+        {
+            "name": "Support",
+            "address": "support@shop.example",
+            "is_active": "on",
+            "conf_smtp_host": "smtp.shop.example",
+            "conf_smtp_port": "465",
+            "conf_smtp_security": "ssl",
+            "conf_imap_host": "imap.shop.example",
+            "conf_imap_folder": "",
+        },
+    )
+    assert response.status_code == 302, response.content
+    config = Channel.objects.get(name="Support").config
+    assert config["smtp_port"] == 465 and config["smtp_security"] == "ssl"
+    assert config["imap_host"] == "imap.shop.example" and config["imap_folder"] == "INBOX"
