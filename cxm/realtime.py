@@ -60,7 +60,26 @@ def _send_all(sends: list[tuple[str, dict[str, Any]]]) -> None:
         await asyncio.gather(*(layer.group_send(group, message) for group, message in sends))
 
     # One hop into the event loop for all of them: each async_to_sync call costs milliseconds.
-    async_to_sync(send)()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(send)()
+        return
+    # Sync code running on a thread that also hosts an event loop (a sync ORM call made from async
+    # code, a browser driver's loop) cannot block on that loop: send from a helper thread instead.
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            async_to_sync(send)()
+        except BaseException as exc:
+            failure.append(exc)
+
+    helper = threading.Thread(target=run, name="realtime-publish")
+    helper.start()
+    helper.join()
+    if failure:
+        raise failure[0]
 
 
 @contextmanager
