@@ -57,7 +57,9 @@ def _send_all(sends: list[tuple[str, dict[str, Any]]]) -> None:
         return
 
     async def send() -> None:
-        await asyncio.gather(*(layer.group_send(group, message) for group, message in sends))
+        # In order: a browser must see message.created before that message's status changes.
+        for group, message in sends:
+            await layer.group_send(group, message)
 
     # One hop into the event loop for all of them: each async_to_sync call costs milliseconds.
     try:

@@ -7,6 +7,7 @@ import asyncio
 from channels.layers import get_channel_layer
 
 from cxm import realtime
+from tests.conftest import run_async
 
 
 def test_publish_from_inside_a_running_loop_thread_still_delivers():
@@ -18,7 +19,7 @@ def test_publish_from_inside_a_running_loop_thread_still_delivers():
         realtime.publish_now(["test.realtime"], realtime.SYSTEM_NOTICE, {"level": "info", "text": "hi"})
         return await asyncio.wait_for(layer.receive(channel), 5)
 
-    received = asyncio.run(scenario())
+    received = run_async(scenario)
     assert received["event"] == realtime.SYSTEM_NOTICE and received["payload"]["text"] == "hi"
 
 
@@ -39,5 +40,5 @@ def test_batched_publishing_sends_everything_once_at_the_end():
             assert realtime._batch.sends and len(realtime._batch.sends) == 3  # held back until the end
         return await listen(channel)
 
-    received = asyncio.run(scenario())
+    received = run_async(scenario)
     assert [m["payload"]["text"] for m in received] == ["0", "1", "2"]
