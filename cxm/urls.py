@@ -18,5 +18,6 @@ urlpatterns = [
     path("settings/", include("accounts.urls")),
     path("settings/channels/", include("channels_app.urls")),
     path("webhooks/<slug:provider>/<int:channel_id>/", webhooks.receive, name="webhook"),
+    path("api/v1/", include("profiles.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -8,11 +8,14 @@ from django.utils import timezone
 from profiles.models import Customer, Identity
 
 
-def do_resolve_sender(*, kind: str, value: str, display: str = "", locale: str = "") -> Customer:
+def do_resolve_sender(
+    *, kind: str, value: str, display: str = "", locale: str = "", region: str = ""
+) -> Customer:
     """The customer behind an identity, creating both on first contact.
 
     Two workers meeting the same new identity at once both try to insert it; the unique constraint on
-    (kind, value) lets exactly one win and the other reads the winner's row.
+    (kind, value) lets exactly one win and the other reads the winner's row. `region` is the channel's
+    default country for phone numbers written without a country code.
     """
     identity = Identity.objects.select_related("customer").filter(kind=kind, value=value).first()
     if identity is not None:

@@ -27,7 +27,10 @@ def do_record_inbound_message(
     """Store a customer's message in the right conversation; None if it was already stored."""
     message = clean_message(message)
     customer = do_resolve_sender(
-        kind=message.sender.kind, value=message.sender.value, display=message.sender.display
+        kind=message.sender.kind,
+        value=message.sender.value,
+        display=message.sender.display,
+        region=channel.config.get("default_region", ""),
     )
     # One writer per customer at a time: two messages from a new person must not open two conversations.
     Customer.objects.select_for_update().filter(pk=customer.pk).first()
