@@ -24,8 +24,20 @@ ALIASES = {
     "default": "",
 }
 FALLBACKS = ("utf-8", "cp1251", "koi8_r", "iso8859_2", "cp1250")
-_CYRILLIC_VOWELS = set("аеёиоуыэюяАЕЁИОУЫЭЮЯ")
+# Approximate share of each letter in Russian text. Mojibake from the wrong Cyrillic code page is made
+# of rare letters (ъ, ю, щ, ё …) and box-drawing symbols, so real text scores clearly higher.
+_RUSSIAN_FREQUENCY = {
+    "о": 0.110, "е": 0.085, "а": 0.080, "и": 0.074, "н": 0.067, "т": 0.063, "с": 0.055, "р": 0.047,
+    "в": 0.045, "л": 0.044, "к": 0.035, "м": 0.032, "д": 0.030, "п": 0.028, "у": 0.026, "я": 0.020,
+    "ы": 0.019, "ь": 0.017, "г": 0.017, "з": 0.016, "б": 0.016, "ч": 0.014, "й": 0.012, "х": 0.010,
+    "ж": 0.009, "ш": 0.007, "ю": 0.006, "ц": 0.005, "щ": 0.004, "э": 0.003, "ф": 0.003, "ъ": 0.0004,
+    "ё": 0.0004,
+}  # fmt: skip
+# A Latin letter weighs about as much as an average Russian one, so the two scripts compare fairly.
+_LATIN_WEIGHT = 0.05
+_NEVER_FIRST = set("ъьы")
 _POLISH = set("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
+_PUNCTUATION = set(" \r\n\t.,;:!?-–—()[]{}\"'«»„”“/\\@#%&*+=<>_|~$№")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
@@ -43,25 +55,25 @@ def codec_for(label: str | None) -> str:
         return ""
 
 
+def _word_score(word: str) -> float:
+    if all("\u0410" <= ch <= "\u044f" or ch in "Ёё" for ch in word):
+        # Real words are lower case, Capitalised or ALL CAPS; wrong code pages flip case mid-word.
+        shaped = word.islower() or word.isupper() or (word[0].isupper() and word[1:].islower())
+        if not shaped or word[0].lower() in _NEVER_FIRST:
+            return 0.0
+        return sum(_RUSSIAN_FREQUENCY.get(ch, 0.0) for ch in word.lower())
+    if all(ch.isascii() or ch in _POLISH for ch in word):
+        return _LATIN_WEIGHT * len(word)
+    return 0.0
+
+
 def _score(text: str) -> float:
-    """Higher for text made of plausible words in one script; mojibake mixes scripts and symbols."""
+    """How much the text looks like Russian, Polish or English words; symbols and mojibake lower it."""
     if not text:
         return 0.0
-    words = _WORD.findall(text)
-    if not words:
-        return 0.0
-    good = 0
-    for word in words:
-        cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in word)
-        latin = sum(ch.isascii() or ch in _POLISH for ch in word)
-        if cyrillic == len(word):
-            # Real Russian words have vowels and mostly lower-case letters after the first one.
-            if any(ch in _CYRILLIC_VOWELS for ch in word) and sum(ch.isupper() for ch in word[1:]) <= 1:
-                good += len(word)
-        elif latin == len(word):
-            good += len(word)
-    odd = sum(1 for ch in text if not (ch.isprintable() or ch in "\r\n\t"))
-    return good / max(len(text), 1) - odd / max(len(text), 1)
+    good = sum(_word_score(word) for word in _WORD.findall(text))
+    odd = sum(1 for ch in text if not (ch.isalnum() or ch in _PUNCTUATION or ch.isspace()))
+    return (good - 0.1 * odd) / len(text)
 
 
 def decode_text(raw: bytes, declared: str | None) -> tuple[str, str]:

@@ -7,11 +7,12 @@ import re
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
 from channels_app.adapters.base import AdapterError
 from channels_app.email.automated import bounced_message_ids, classify
 from channels_app.email.charsets import decode_text
+from channels_app.email.headers import address_header, decode_header, raw_header
 from channels_app.email.html import html_to_text, sanitize_html
 from channels_app.email.quotes import split_reply
 from channels_app.normalized import Attachment, NormalizedMessage, Sender
@@ -20,6 +21,7 @@ from profiles.models import IdentityKind
 MAX_DEPTH = 30
 MAX_PARTS = 500
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+_DAEMON = re.compile(r"\b(?:mailer-daemon|postmaster|mail-daemon)\b", re.IGNORECASE)
 
 
 def parse_mail(raw: bytes) -> NormalizedMessage:
@@ -41,7 +43,7 @@ def parse_mail(raw: bytes) -> NormalizedMessage:
     subject = header_text(message, "Subject")
     texts, htmls, attachments = _walk(message)
     inline_ids = {a.content_id for a in attachments if a.content_id}
-    html = sanitize_html("\n".join(htmls), inline_ids=inline_ids) if htmls else ""
+    html = sanitize_html("\n".join(h for h, _ in htmls), inline_ids=inline_ids) if htmls else ""
     full_text = "\n\n".join(t for t, _ in texts).strip() or html_to_text(html)
     visible, cut = split_reply(full_text)
 
@@ -63,9 +65,9 @@ def parse_mail(raw: bytes) -> NormalizedMessage:
         automated=automated,
         metadata={
             "full_text": full_text if cut else "",
-            "charsets": sorted({charset for _, charset in texts}),
-            "to": [addr for _, addr in getaddresses([header_text(message, "To")]) if addr][:20],
-            "cc": [addr for _, addr in getaddresses([header_text(message, "Cc")]) if addr][:20],
+            "charsets": sorted({charset for _, charset in texts + htmls}),
+            "to": [address for _, address in address_header(message, "To")][:20],
+            "cc": [address for _, address in address_header(message, "Cc")][:20],
         },
     )
 
@@ -78,21 +80,9 @@ def _check_structure(raw: bytes) -> None:
 
 
 def header_text(message: Message, name: str) -> str:
-    """A header decoded (RFC 2047 included); raw 8-bit headers are decoded by charset guessing."""
-    try:
-        value = message.get(name)
-    except (ValueError, IndexError, TypeError, AttributeError):
-        value = None
-        for key, raw_value in message.raw_items():
-            if key.lower() == name.lower():
-                value = raw_value
-                break
-    if value is None:
-        return ""
-    text = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        text = decode_text(text.encode("utf-8", "surrogateescape"), None)[0]
-    return " ".join(text.split())
+    """A header decoded for reading: RFC 2047 words and raw 8-bit bytes in whatever charset they use."""
+    raw = raw_header(message, name)
+    return decode_header(raw) if raw is not None else ""
 
 
 def message_ids(value: str) -> list[str]:
@@ -108,13 +98,29 @@ def message_id(message: Message, raw: bytes) -> str:
 
 
 def _sender(message: Message) -> tuple[str, str]:
+    pairs = address_header(message, "From")
+    if not pairs:
+        pairs = _local_daemon(message)
+    if not pairs:
+        raise AdapterError(
+            f"no usable sender address in From: {header_text(message, 'From')[:200]!r}", permanent=True
+        )
+    address, name = pairs[0][1], pairs[0][0]
+    return address[:254], name[:200]
+
+
+def _local_daemon(message: Message) -> list[tuple[str, str]]:
+    """Sendmail and some appliances bounce "From: Mail Delivery Subsystem <MAILER-DAEMON>" with no domain.
+    The bounce must still be stored (it threads onto the failed reply), so the host in its Message-ID
+    supplies the domain."""
     from_header = header_text(message, "From")
-    pairs = getaddresses([from_header])
-    name, address = pairs[0] if pairs else ("", "")
-    address = address.strip().lower()
-    if "@" not in address:
-        raise AdapterError(f"no usable sender address in From: {from_header[:200]!r}", permanent=True)
-    return address[:254], name.strip().strip('"')[:200]
+    local = _DAEMON.search(from_header)
+    if not local:
+        return []
+    ids = message_ids(header_text(message, "Message-ID"))
+    domain = ids[0].strip("<>").rpartition("@")[2] if ids else ""
+    name = from_header[: local.start()].strip(' "<')
+    return [(name, f"{local.group(0).lower()}@{domain or 'localhost'}")]
 
 
 def _date(message: Message) -> datetime | None:
@@ -128,9 +134,12 @@ def _date(message: Message) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _walk(message: EmailMessage) -> tuple[list[tuple[str, str]], list[str], list[Attachment]]:
+def _walk(
+    message: EmailMessage,
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[Attachment]]:
+    """(text parts, HTML parts) each as (text, charset used), and every other leaf as an attachment."""
     texts: list[tuple[str, str]] = []
-    htmls: list[str] = []
+    htmls: list[tuple[str, str]] = []
     attachments: list[Attachment] = []
     for count, part in enumerate(message.walk()):
         if count > MAX_PARTS:
@@ -150,7 +159,7 @@ def _walk(message: EmailMessage) -> tuple[list[tuple[str, str]], list[str], list
             if content_type == "text/plain":
                 texts.append((text.replace("\r\n", "\n"), charset))
             else:
-                htmls.append(text)
+                htmls.append((text, charset))
             continue
         content_id = (part.get("Content-ID") or "").strip().strip("<>") or None
         attachments.append(

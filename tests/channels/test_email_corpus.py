@@ -225,7 +225,7 @@ MAILS: dict[str, tuple] = {
         "Great service, thank you!\nHannah",
         False,
         "",
-        None,
+        "utf-8",  # the charset of the HTML part
     ),
     "inline_cid_image.eml": (
         "nina.park@icloud.com",
@@ -398,6 +398,46 @@ MAILS: dict[str, tuple] = {
         "",
         "utf-8",
     ),
+    "bounce_sendmail_local_daemon.eml": (
+        # Sendmail's "<MAILER-DAEMON>" has no domain; the host comes from the bounce's Message-ID.
+        "mailer-daemon@relay.partner.example",
+        "Mail Delivery Subsystem",
+        "Returned mail: see transcript for details",
+        "The original message was received at",
+        False,
+        "bounce",
+        "ascii",
+    ),
+    "raw_8bit_headers_koi8r.eml": (
+        # Unencoded KOI8-R in From and Subject, ALL CAPS subject included.
+        "petr@old-isp.example",
+        "Пётр Смирнов",
+        "ЗАКАЗ НЕ ПРИШЁЛ",
+        "Заказ 48290 оплачен неделю назад",
+        False,
+        "",
+        "koi8_r",
+    ),
+    "rfc2047_mislabelled_charsets.eml": (
+        # KOI8-R name, UTF-8 subject split inside "ё", then a word labelled "win-1251".
+        "buh@kontora.example",
+        "Бухгалтерия",
+        "Счёт на оплату №2231",
+        "Здравствуйте!\n\nПрошу выставить счёт на оплату по договору 2231.",
+        True,
+        "",
+        "cp1251",
+    ),
+    "rfc2047_unterminated_subject.eml": (
+        # Q word with raw spaces in the name; the subject's last B word lost its "?=".
+        "gosia.lis@o2.pl",
+        "Małgorzata Lis",
+        "Reklamacja buta – rozmiar 38 żle",
+        "Prawy but ma źle przyszytą podeszwę.",
+        False,
+        "",
+        "utf-8",
+    ),
     "unknown_8bit_label.eml": (
         "legacy@old.example",
         "Legacy",
@@ -416,9 +456,17 @@ MAILS: dict[str, tuple] = {
         "",
         "utf-8",
     ),
-    "xss_encoded_entities.eml": ("mallory@evil.example", "Attacker", "Entities", "ab", False, "", None),
-    "xss_script.eml": ("mallory@evil.example", "Attacker", "Hi", "Hello", False, "", None),
-    "xss_svg_css.eml": ("mallory@evil.example", "Attacker", "Hi again", "styled\nvisible", False, "", None),
+    "xss_encoded_entities.eml": ("mallory@evil.example", "Attacker", "Entities", "ab", False, "", "utf-8"),
+    "xss_script.eml": ("mallory@evil.example", "Attacker", "Hi", "Hello", False, "", "utf-8"),
+    "xss_svg_css.eml": (
+        "mallory@evil.example",
+        "Attacker",
+        "Hi again",
+        "styled\nvisible",
+        False,
+        "",
+        "utf-8",
+    ),
     "yandex_ru_reply.eml": (
         "s.petrov@yandex.ru",
         "Сергей Петров",
@@ -646,3 +694,66 @@ def test_mailgun_bad_signature(client, channel, form):
     raw = fixture_bytes("email", "gmail_pl_reply.eml")
     assert client.post(f"/webhooks/email/{channel.pk}/", form(raw)).status_code == 403
     assert not InboundEvent.objects.exists()
+
+
+def multipart_form(fields: dict[str, str | bytes], boundary: str = "----MailgunBoundary7MA4YWxk") -> bytes:
+    """A multipart/form-data body byte for byte, so 8-bit mail bytes reach the server untouched."""
+    parts = []
+    for name, value in fields.items():
+        data = value if isinstance(value, bytes) else value.encode()
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + data + b"\r\n"
+        )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode()
+
+
+def test_mailgun_mime_keeps_8bit_bytes_of_an_undeclared_charset(client, channel):
+    raw = fixture_bytes("email", "raw_8bit_headers_koi8r.eml")
+    form = {**mailgun_form(b""), "body-mime": raw}
+    response = post_webhook(
+        client,
+        "email",
+        channel.pk,
+        multipart_form(form),
+        content_type="multipart/form-data; boundary=----MailgunBoundary7MA4YWxk",
+    )
+    assert response.status_code == 200
+    (event,) = process_all()
+    assert bytes(event.body) == raw and event.dedup_key == "message-id:<20261117084000.3F1A@old-isp.example>"
+    message = Message.objects.get()
+    assert (message.subject, message.body) == (
+        "ЗАКАЗ НЕ ПРИШЁЛ",
+        raw.decode("koi8-r").split("\r\n\r\n")[1].strip(),
+    )
+
+
+def test_mailgun_urlencoded_mime_is_read_from_the_raw_bytes(client, channel):
+    from urllib.parse import quote_from_bytes
+
+    raw = fixture_bytes("email", "undeclared_8bit_cp1251.eml")
+    fields = {k: v for k, v in mailgun_form(b"").items() if k != "body-mime"}
+    body = (
+        "&".join(f"{k}={v}" for k, v in fields.items()).encode()
+        + b"&body-mime="
+        + quote_from_bytes(raw).encode()
+    )
+    assert (
+        post_webhook(
+            client, "email", channel.pk, body, content_type="application/x-www-form-urlencoded"
+        ).status_code
+        == 200
+    )
+    (event,) = process_all()
+    assert bytes(event.body) == raw
+    assert "cp1251" in Message.objects.get().metadata["charsets"]
+
+
+def test_mailgun_route_without_mime_is_stored_and_fails_with_the_reason(client, channel):
+    # Mailgun's parsed-fields post (no "…/mime" on the route): signed, so it is kept, but it cannot be read.
+    fields = {k: v for k, v in mailgun_form(b"").items() if k != "body-mime"}
+    fields.update({"subject": "Hello", "body-plain": "Hi there", "from": "Emma <emma.clarke@gmail.com>"})
+    assert client.post(f"/webhooks/email/{channel.pk}/", fields).status_code == 200
+    (event,) = process_all()
+    assert event.status == InboundStatus.FAILED
+    assert "forward with the MIME option" in event.error
+    assert not Message.objects.exists()

@@ -131,3 +131,15 @@ def test_ingest_mail_refuses_unknown_channels_and_paths(channel, tmp_path):
         call_command("ingest_mail", "999999", str(tmp_path))
     with pytest.raises(CommandError, match="not found"):
         call_command("ingest_mail", str(channel.pk), str(tmp_path / "nope.eml"))
+
+
+def test_ingest_mail_reports_empty_files_and_goes_on(channel, tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "a_empty.eml").write_bytes(b"\r\n")
+    (folder / "b_mail.eml").write_bytes(fixture_bytes("email", "thunderbird_pl_reply.eml"))
+    out = StringIO()
+    call_command("ingest_mail", str(channel.pk), str(folder), "--no-progress", stdout=out, stderr=StringIO())
+    assert "1 stored, 0 already there, 1 could not be read (of 2)" in out.getvalue()
+    assert f"{folder / 'a_empty.eml'}: empty file" in out.getvalue()
+    assert InboundEvent.objects.count() == 1

@@ -32,7 +32,11 @@ class Command(BaseCommand):
         failed: list[str] = []
         total = count_mails(paths)
         with tqdm(total=total, unit="mail", disable=no_progress, file=self.stderr) as progress:
-            for source, raw in iter_mails(paths):
+            for source, raw, error in iter_mails(paths):
+                progress.update(1)
+                if error:
+                    failed.append(f"{source}: {error}")
+                    continue
                 try:
                     event = do_store_mail(channel=channel, raw=raw, source=source)
                 except Exception as exc:  # one unreadable file must not stop the import
@@ -42,7 +46,6 @@ class Command(BaseCommand):
                         duplicates += 1
                     else:
                         stored += 1
-                progress.update(1)
         self.stdout.write(
             f"{stored} stored, {duplicates} already there, {len(failed)} could not be read "
             f"(of {total}); stored mail is processed by the workers like any other."

@@ -1,0 +1,74 @@
+"""Mailgun's inbound route "forward with MIME": a form with timestamp, token, signature and body-mime.
+
+The signature is hex HMAC-SHA256 of timestamp + token, keyed with the webhook signing key. The mail itself
+is read from the raw request bytes rather than request.POST: Django decodes form fields as UTF-8 and would
+replace the bytes of an 8-bit KOI8-R or windows-1251 mail with U+FFFD before our charset guessing sees them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from urllib.parse import unquote_to_bytes
+
+from django.http import HttpRequest
+
+from channels_app.adapters.api import MAX_CLOCK_SKEW_S
+from channels_app.adapters.base import SignatureError
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+MIME_FIELD = "body-mime"
+_PART_NAME = re.compile(rb'^content-disposition:[^\r\n]*;\s*name="([^"]*)"', re.IGNORECASE | re.MULTILINE)
+
+
+def is_form(request: HttpRequest) -> bool:
+    return (request.content_type or "").startswith(FORM_TYPES)
+
+
+def verify(request: HttpRequest, secret: str) -> None:
+    """Raise SignatureError unless the form carries a fresh signature made with this signing key."""
+    # Read the raw bytes before request.POST parses the form, so they stay available.
+    _ = request.body
+    timestamp = request.POST.get("timestamp", "")
+    token = request.POST.get("token", "")
+    given = request.POST.get("signature", "")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_CLOCK_SKEW_S:
+        raise SignatureError("missing or stale Mailgun timestamp")
+    expected = hmac.new(secret.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
+    if not token or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise SignatureError("Mailgun signature mismatch")
+
+
+def mime_bytes(request: HttpRequest) -> bytes | None:
+    """The body-mime field exactly as sent, or None when the form has none (a route without MIME)."""
+    if (request.content_type or "").startswith("multipart/form-data"):
+        boundary = str(request.content_params.get("boundary") or "").strip('"')
+        found = _multipart_field(request.body, boundary.encode("latin-1"), MIME_FIELD) if boundary else None
+    else:
+        found = _urlencoded_field(request.body, MIME_FIELD)
+    if found is None and MIME_FIELD in request.POST:
+        found = request.POST[MIME_FIELD].encode("utf-8")
+    return found
+
+
+def _multipart_field(body: bytes, boundary: bytes, name: str) -> bytes | None:
+    # RFC 7578: parts are separated by CRLF "--boundary"; each has headers, a blank line, then the value.
+    for part in body.split(b"--" + boundary)[1:]:
+        head, separator, value = part.partition(b"\r\n\r\n")
+        if not separator:
+            head, separator, value = part.partition(b"\n\n")
+        match = _PART_NAME.search(head)
+        if separator and match and match.group(1).decode("latin-1") == name:
+            return value[:-2] if value.endswith(b"\r\n") else value.removesuffix(b"\n")
+    return None
+
+
+def _urlencoded_field(body: bytes, name: str) -> bytes | None:
+    wanted = name.encode()
+    for pair in body.split(b"&"):
+        key, _, value = pair.partition(b"=")
+        if unquote_to_bytes(key.replace(b"+", b" ")) == wanted:
+            return unquote_to_bytes(value.replace(b"+", b" "))
+    return None
