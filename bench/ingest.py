@@ -33,7 +33,14 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def setup_environment(database_url: str, redis_url: str) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}
+    # DEBUG off as in production: with it on, every query is also kept in memory for the debug page.
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "0",
+    }
     env.pop("PYTEST_XDIST_WORKER", None)
     subprocess.run(
         [sys.executable, "scripts/probe.py", "createdb", database_url], cwd=ROOT, env=env, check=True

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 
 from accounts.models import Team
+from channels_app.inbound_models import InboundStatus
 from channels_app.kinds import CREDENTIAL_FIELDS
 from channels_app.models import Channel, InboundEvent
 
@@ -70,20 +72,40 @@ def do_update_channel(
 def do_store_inbound_event(
     *, channel: Channel, provider: str, dedup_key: str, content_type: str, headers: dict, body: bytes
 ) -> InboundEvent | None:
-    """Insert the raw delivery; a duplicate returns None. Processing is queued once the row commits."""
+    """Insert the raw delivery; a duplicate returns None. Processing is queued once the row commits.
+
+    One statement, committed on its own when no transaction is open: this is the whole cost of
+    acknowledging a webhook, so it takes one round trip to PostgreSQL instead of the ORM's four
+    (BEGIN, INSERT, a savepoint for the duplicate case, COMMIT).
+    """
     from channels_app.tasks import enqueue_inbound
 
-    try:
-        with transaction.atomic():
-            event = InboundEvent.objects.create(
-                channel=channel,
-                provider=provider,
-                dedup_key=dedup_key[:255],
-                content_type=content_type[:255],
-                headers=headers,
-                body=body,
-            )
-            transaction.on_commit(lambda: enqueue_inbound(event.pk))
-    except IntegrityError:
+    dedup_key, content_type = dedup_key[:255], content_type[:255]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_EVENT, [channel.pk, provider, dedup_key, content_type, json.dumps(headers), body]
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
+    event = InboundEvent(
+        pk=row[0],
+        received_at=row[1],
+        channel=channel,
+        provider=provider,
+        dedup_key=dedup_key,
+        content_type=content_type,
+        headers=headers,
+        body=body,
+    )
+    transaction.on_commit(lambda: enqueue_inbound(event.pk))
     return event
+
+
+_INSERT_EVENT = f"""
+    INSERT INTO {InboundEvent._meta.db_table}
+        (channel_id, provider, dedup_key, content_type, headers, body, status, attempts, error, received_at)
+    VALUES (%s, %s, %s, %s, %s::jsonb, %s, '{InboundStatus.PENDING}', 0, '', statement_timestamp())
+    ON CONFLICT (channel_id, dedup_key) DO NOTHING
+    RETURNING id, received_at
+"""  # noqa: S608 (table name and status come from the model, every value is a parameter)

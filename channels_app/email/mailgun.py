@@ -44,7 +44,7 @@ def verify(request: HttpRequest, secret: str) -> None:
 def mime_bytes(request: HttpRequest) -> bytes | None:
     """The body-mime field exactly as sent, or None when the form has none (a route without MIME)."""
     if (request.content_type or "").startswith("multipart/form-data"):
-        boundary = str(request.content_params.get("boundary") or "").strip('"')
+        boundary = str((request.content_params or {}).get("boundary") or "").strip('"')
         found = _multipart_field(request.body, boundary.encode("latin-1"), MIME_FIELD) if boundary else None
     else:
         found = _urlencoded_field(request.body, MIME_FIELD)

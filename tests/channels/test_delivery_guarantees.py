@@ -29,10 +29,8 @@ def channel():
     return do_create_channel(kind="api", name="Guarantees", credentials={"signing_secret": SECRET})
 
 
-def post_message(channel, message_id: str = "m-1", text: str = "hello") -> int:
-    body = json.dumps(
-        {"type": "message", "id": message_id, "sender": {"id": "cust-1"}, "text": text}
-    ).encode()
+def post_message(channel, message_id: str = "m-1", text: str = "hello", sender: str = "cust-1") -> int:
+    body = json.dumps({"type": "message", "id": message_id, "sender": {"id": sender}, "text": text}).encode()
     ts = str(int(time.time()))
     response = Client().generic(
         "POST",
@@ -143,3 +141,41 @@ def test_worker_killed_mid_event_neither_loses_nor_duplicates(channel, settings,
     assert Message.objects.count() == 1
     event.refresh_from_db()
     assert event.attempts == 1  # the killed attempt left no trace
+
+
+def test_chunk_caught_in_a_deadlock_is_redone_one_by_one_and_nothing_fails(channel):
+    """The drain processes a chunk in one transaction, so it holds several customers' locks at once.
+    Here another session takes the same two customers in the opposite order: PostgreSQL aborts the
+    drain as the deadlock victim, and the chunk must be redone, not marked failed or lost."""
+    from profiles.models import Customer
+    from tests.workers import database_url
+
+    assert post_message(channel, "warm-a", sender="cust-a") == 200
+    assert post_message(channel, "warm-b", sender="cust-b") == 200
+    process_pending(limit=10)
+    a, b = (Customer.objects.get(identities__value=v).pk for v in ("cust-a", "cust-b"))
+    assert (
+        post_message(channel, "m-b", sender="cust-b") == 200
+    )  # claimed first: the drain locks b, then waits for a
+    assert post_message(channel, "m-a", sender="cust-a") == 200
+
+    dsn = database_url()
+    other = psycopg.connect(dsn)
+    # The other session waits longer before checking for deadlocks, so the drain is the one aborted.
+    other.execute("SET deadlock_timeout = '20s'")
+    other.execute("SELECT id FROM profiles_customer WHERE id = %s FOR UPDATE", [a])
+    drained: list[int] = []
+    drain = threading.Thread(target=lambda: (drained.append(process_pending(limit=10)), connection.close()))
+    drain.start()
+    try:
+        wait_until(lambda: _waiting_backends(dsn) >= 1, 30)
+        other.execute("SELECT id FROM profiles_customer WHERE id = %s FOR UPDATE", [b])
+        other.commit()
+    finally:
+        other.close()
+        drain.join(timeout=60)
+
+    assert drained == [2]
+    statuses = dict(InboundEvent.objects.values_list("dedup_key", "status"))
+    assert set(statuses.values()) == {InboundStatus.DONE}, statuses
+    assert Message.objects.filter(provider_message_id__in=["m-a", "m-b"]).count() == 2
