@@ -20,6 +20,9 @@ WORK_INBOX = "tickets.work_inbox"
 VIEW_ALL_CONVERSATIONS = "tickets.view_all_conversations"
 VIEW_CUSTOMERS = "profiles.view_customers"
 ERASE_CUSTOMERS = "profiles.erase_customers"
+MANAGE_SEGMENTS = "profiles.manage_segments"
+IMPORT_CUSTOMERS = "profiles.import_customers"
+MERGE_CUSTOMERS = "profiles.merge_customers"
 VIEW_SURVEYS = "surveys.view_surveys"
 MANAGE_SURVEYS = "surveys.manage_surveys"
 VIEW_DASHBOARDS = "analytics.view_dashboards"
@@ -28,8 +31,15 @@ MANAGE_SETTINGS = "accounts.manage_settings"
 MANAGE_USERS = "accounts.manage_users"
 MANAGE_CHANNELS = "channels_app.manage_channels"
 
-_AGENT = frozenset({WORK_INBOX, VIEW_CUSTOMERS, VIEW_SURVEYS})
-_MANAGER = _AGENT | {VIEW_ALL_CONVERSATIONS, MANAGE_SURVEYS, VIEW_DASHBOARDS, EXPORT_DATA}
+_AGENT = frozenset({WORK_INBOX, VIEW_CUSTOMERS, VIEW_SURVEYS, MERGE_CUSTOMERS})
+_MANAGER = _AGENT | {
+    VIEW_ALL_CONVERSATIONS,
+    MANAGE_SURVEYS,
+    VIEW_DASHBOARDS,
+    EXPORT_DATA,
+    MANAGE_SEGMENTS,
+    IMPORT_CUSTOMERS,
+}
 _ADMIN = _MANAGER | {MANAGE_SETTINGS, MANAGE_USERS, MANAGE_CHANNELS, ERASE_CUSTOMERS}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

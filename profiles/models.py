@@ -65,6 +65,8 @@ class Identity(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=IdentityKind.choices)
     # Normalized, stable value: case-folded email, E.164 phone, provider's user id.
     value = models.CharField(_("value"), max_length=320)
+    # The same mailbox under the providers' own rules (normalize.match_key); equal keys are one person.
+    match_key = models.CharField(_("match key"), max_length=320, blank=True, db_index=True)
     display = models.CharField(_("display name"), max_length=200, blank=True)
     verified = models.BooleanField(_("verified"), default=False)
     # Where it was learned: a channel message, the identify API, an import, an agent.
@@ -78,6 +80,12 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+    def save(self, *args, **kwargs):
+        from profiles.normalize import match_key
+
+        self.match_key = match_key(self.kind, self.value)
+        super().save(*args, **kwargs)
 
 
 # --- Profile details --------------------------------------------------------------------------------

@@ -1,5 +1,9 @@
-"""Routes for segments, CSV import/export and privacy tools (export, erasure, audit)."""
+"""Routes for segments, CSV import/export and privacy tools (export, erasure, audit); one module each."""
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", include("profiles.urls_privacy")),
+    path("", include("profiles.urls_segments")),
+    path("", include("profiles.urls_imports")),
+]

@@ -14,6 +14,7 @@ from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
 from channels_app.outbound import do_queue_outbound
 from channels_app.rules import sms_segments, whatsapp_window
+from profiles import timeline
 from profiles.models import Identity, IdentityKind
 from tickets import events
 from tickets.models import Conversation, Direction, Message
@@ -146,5 +147,6 @@ def do_send_reply(
         conversation.first_response_at = now
         fields.append("first_response_at")
     conversation.save(update_fields=fields)
+    timeline.record_message(message, new_conversation=False)
     events.notify_message_created(message, new_conversation=False)
     return message

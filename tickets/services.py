@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,8 +12,11 @@ from channels_app.models import Channel, InboundEvent, OutboundMessage
 from channels_app.normalized import NormalizedMessage, StatusUpdate
 from channels_app.outbound_models import STATUS_RANK
 from cxm import realtime
+from profiles import timeline
 from profiles.models import Customer
-from profiles.services import do_resolve_sender
+from profiles.normalize import normalize_or_keep
+from profiles.reveal import do_attach_revealed
+from profiles.services import do_resolve_sender, fill_identity_display, lock_customer
 from tickets import events
 from tickets.attachments import do_store_attachments
 from tickets.cleaning import clean_json, clean_text
@@ -26,14 +30,18 @@ def do_record_inbound_message(
 ) -> Message | None:
     """Store a customer's message in the right conversation; None if it was already stored."""
     message = clean_message(message)
+    region = channel.config.get("default_region", "")
     customer = do_resolve_sender(
-        kind=message.sender.kind,
-        value=message.sender.value,
-        display=message.sender.display,
-        region=channel.config.get("default_region", ""),
+        kind=message.sender.kind, value=message.sender.value, display=message.sender.display, region=region
     )
     # One writer per customer at a time: two messages from a new person must not open two conversations.
-    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    customer = lock_customer(customer)
+    fill_identity_display(
+        customer=customer,
+        kind=message.sender.kind,
+        value=normalize_or_keep(message.sender.kind, message.sender.value, region),
+        display=message.sender.display,
+    )
     if Message.objects.filter(channel=channel, provider_message_id=message.provider_message_id).exists():
         return None
 
@@ -53,13 +61,36 @@ def do_record_inbound_message(
     else:
         _touch(conversation, at=sent_at, reopen=not message.automated)
 
+    stored = inbound_message_row(
+        channel=channel, message=message, conversation=conversation, sent_at=sent_at, event=event
+    )
+    stored.save(force_insert=True)
+    if message.attachments:
+        do_store_attachments(message=stored, attachments=message.attachments)
+    Customer.objects.filter(pk=customer.pk).update(last_seen_at=now)
+    timeline.record_message(stored, new_conversation=new_conversation)
+    if not message.automated:
+        do_attach_revealed(customer=customer, message=stored, channel=channel, region=region)
+    events.notify_message_created(stored, new_conversation=new_conversation)
+    return stored
+
+
+def inbound_message_row(
+    *,
+    channel: Channel,
+    message: NormalizedMessage,
+    conversation: Conversation,
+    sent_at: datetime,
+    event: InboundEvent | None,
+) -> Message:
+    """The unsaved row of a customer's (cleaned) message, for one insert or many."""
     metadata = dict(message.metadata)
     metadata["sender"] = {"kind": message.sender.kind, "value": message.sender.value}
     if message.thread_id:
         metadata["thread_id"] = message.thread_id
     if message.automated:
         metadata["automated"] = message.automated
-    stored = Message.objects.create(
+    return Message(
         conversation=conversation,
         channel=channel,
         direction=Direction.INBOUND,
@@ -72,11 +103,6 @@ def do_record_inbound_message(
         inbound_event=event,
         created_at=sent_at,
     )
-    if message.attachments:
-        do_store_attachments(message=stored, attachments=message.attachments)
-    Customer.objects.filter(pk=customer.pk).update(last_seen_at=now)
-    events.notify_message_created(stored, new_conversation=new_conversation)
-    return stored
 
 
 def clean_message(message: NormalizedMessage) -> NormalizedMessage:

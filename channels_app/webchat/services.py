@@ -13,7 +13,7 @@ from channels_app.models import Channel
 from channels_app.services import do_store_inbound_event
 from channels_app.webchat.identity import Visitor
 from profiles.models import Identity, IdentityKind
-from profiles.services import do_resolve_sender
+from profiles.services import do_attach_identity, do_resolve_sender
 
 PROVIDER = "webchat"
 VISITOR_HEADER = "X-Webchat-Visitor"
@@ -85,12 +85,23 @@ def do_link_signed_visitor(*, channel: Channel, visitor: Visitor, display: str =
     addressed to a WEBCHAT identity (the visitor's socket group), so both must belong to one customer.
     Done on the first message rather than on connect, so merely browsing a site creates no customers.
     """
-    if Identity.objects.filter(kind=IdentityKind.WEBCHAT, value=visitor.visitor_id).exists():
+    webchat = Identity.objects.filter(kind=IdentityKind.WEBCHAT, value=visitor.visitor_id).first()
+    if webchat is None:
+        customer = do_resolve_sender(kind=IdentityKind.EXTERNAL_ID, value=visitor.user_id, display=display)
+        Identity.objects.filter(kind=IdentityKind.EXTERNAL_ID, value=visitor.user_id).update(verified=True)
+        Identity.objects.get_or_create(
+            kind=IdentityKind.WEBCHAT,
+            value=visitor.visitor_id,
+            defaults={"customer": customer, "display": display[:200], "verified": True},
+        )
         return
-    customer = do_resolve_sender(kind=IdentityKind.EXTERNAL_ID, value=visitor.user_id, display=display)
-    Identity.objects.filter(kind=IdentityKind.EXTERNAL_ID, value=visitor.user_id).update(verified=True)
-    Identity.objects.get_or_create(
-        kind=IdentityKind.WEBCHAT,
-        value=visitor.visitor_id,
-        defaults={"customer": customer, "display": display[:200], "verified": True},
+    # The visitor chatted anonymously before and has now signed in: the signed user id is proof, so
+    # the resolution rules attach it to that profile or fold the anonymous profile into the user's.
+    do_attach_identity(
+        customer=webchat.customer,
+        kind=IdentityKind.EXTERNAL_ID,
+        value=visitor.user_id,
+        verified=True,
+        source="webchat",
+        evidence={"channel_id": channel.pk},
     )

@@ -1,0 +1,1 @@
+"""Background work of CSV imports."""

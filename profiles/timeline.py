@@ -1,0 +1,94 @@
+"""Writers of the journey timeline: one row per touchpoint, written where the touchpoint happens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from profiles.models import CustomerEvent, TimelineEntry, TimelineKind
+
+if TYPE_CHECKING:
+    from surveys.models import SurveyResponse
+    from tickets.models import Conversation, Message
+
+SUMMARY_LENGTH = 300
+
+
+def _summary(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= SUMMARY_LENGTH else flat[: SUMMARY_LENGTH - 1] + "…"
+
+
+def record_message(message: Message, *, new_conversation: bool) -> None:
+    record_messages([(message, new_conversation)])
+
+
+def record_messages(messages: Iterable[tuple[Message, bool]]) -> None:
+    """Timeline rows for stored messages, each paired with whether it opened its conversation."""
+    rows = []
+    for message, new_conversation in messages:
+        conversation = message.conversation
+        if new_conversation:
+            rows.append(
+                TimelineEntry(
+                    customer_id=conversation.customer_id,
+                    occurred_at=conversation.created_at,
+                    kind=TimelineKind.CONVERSATION_OPENED,
+                    channel_id=conversation.channel_id,
+                    conversation=conversation,
+                    summary=_summary(conversation.subject),
+                )
+            )
+        rows.append(
+            TimelineEntry(
+                customer_id=conversation.customer_id,
+                occurred_at=message.created_at,
+                kind=TimelineKind.MESSAGE,
+                channel_id=message.channel_id,
+                conversation=conversation,
+                message=message,
+                summary=_summary(message.subject if message.subject and not message.body else message.body),
+                data={"direction": message.direction},
+            )
+        )
+    TimelineEntry.objects.bulk_create(rows)
+
+
+def record_conversation_resolved(conversation: Conversation, *, at: datetime) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        customer_id=conversation.customer_id,
+        occurred_at=at,
+        kind=TimelineKind.CONVERSATION_RESOLVED,
+        channel_id=conversation.channel_id,
+        conversation=conversation,
+        summary=_summary(conversation.subject),
+    )
+
+
+def record_survey_answer(response: SurveyResponse) -> TimelineEntry | None:
+    if response.customer_id is None:
+        return None
+    return TimelineEntry.objects.create(
+        customer_id=response.customer_id,
+        occurred_at=response.created_at,
+        kind=TimelineKind.SURVEY_ANSWER,
+        channel_id=response.channel_id,
+        conversation_id=response.conversation_id,
+        survey_response=response,
+        summary=_summary(response.comment),
+        data={"survey_kind": response.survey.kind, "score": response.score},
+    )
+
+
+def event_entries(events: list[CustomerEvent]) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(
+            customer_id=event.customer_id,
+            occurred_at=event.occurred_at,
+            kind=TimelineKind.EVENT,
+            event=event,
+            summary=event.name,
+        )
+        for event in events
+    ]

@@ -1,0 +1,3 @@
+"""Routes for imports (see profiles/urls_tools.py)."""
+
+urlpatterns: list = []

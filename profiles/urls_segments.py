@@ -1,0 +1,3 @@
+"""Routes for segments (see profiles/urls_tools.py)."""
+
+urlpatterns: list = []
