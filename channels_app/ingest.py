@@ -7,15 +7,16 @@ from datetime import timedelta
 from functools import partial
 
 from django.db import OperationalError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from channels_app.adapters.base import AdapterError, Ignored, get_adapter
 from channels_app.inbound_models import InboundEvent, InboundStatus
-from channels_app.normalized import NormalizedMessage, StatusUpdate
+from channels_app.normalized import NormalizedMessage, ParsedItem, StatusUpdate
 
 logger = logging.getLogger(__name__)
 MAX_ERROR_LENGTH = 2000
-PUBLISH_CHUNK = 20
+PUBLISH_CHUNK = 100
 
 
 def process_event(*, event_id: int) -> str:
@@ -49,7 +50,7 @@ def process_pending(*, limit: int = 200) -> int:
 
 
 def _drain(limit: int) -> int:
-    """Claim up to `limit` events and process them in one transaction, each in its own savepoint.
+    """Claim up to `limit` events and process them in one transaction.
 
     One commit per chunk instead of one per event, and that commit need not wait for the WAL flush:
     the deliveries themselves were made durable by the webhook, so a crash that loses this commit only
@@ -61,8 +62,7 @@ def _drain(limit: int) -> int:
         with transaction.atomic():
             _async_commit()
             events = list(_claim(limit))
-            for event in events:
-                _process_claimed(event)
+            _process_chunk(events)
             return len(events)
     except OperationalError:
         logger.info("chunk of %s events hit a lock conflict; processing them one by one", limit)
@@ -93,7 +93,65 @@ def _async_commit() -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _process_claimed(event: InboundEvent) -> None:
+def _process_chunk(events: list[InboundEvent]) -> None:
+    """Events made only of plain messages are recorded together, in runs; any other event is processed
+    on its own in its place, so the order of a customer's messages is kept."""
+    run: list[tuple[InboundEvent, list[ParsedItem]]] = []
+    for event in events:
+        items = _parse(event)
+        if items and all(isinstance(i, NormalizedMessage) and i.plain for i in items):
+            run.append((event, items))
+            continue
+        _record_run(run)
+        run = []
+        _process_claimed(event, items)
+    _record_run(run)
+
+
+def _parse(event: InboundEvent) -> list[ParsedItem] | None:
+    """The adapter's items, or None when parsing fails (the single path then stores the reason)."""
+    adapter = get_adapter(event.provider)
+    if adapter is None:
+        return None
+    try:
+        return adapter.parse(event, event.channel)
+    except Exception:
+        return None
+
+
+def _record_run(run: list[tuple[InboundEvent, list[ParsedItem]]]) -> None:
+    from tickets.inbound_batch import InboundItem, do_record_inbound_batch
+
+    if not run:
+        return
+    try:
+        with transaction.atomic():  # a savepoint: on any error the run is redone event by event
+            do_record_inbound_batch(
+                items=[
+                    InboundItem(channel=event.channel, message=item, event=event)
+                    for event, items in run
+                    for item in items
+                    if isinstance(item, NormalizedMessage)
+                ]
+            )
+            InboundEvent.objects.filter(pk__in=[event.pk for event, _ in run]).update(
+                status=InboundStatus.DONE, error="", processed_at=timezone.now(), attempts=F("attempts") + 1
+            )
+    except OperationalError:
+        raise
+    except Exception:
+        logger.warning(
+            "a run of %s events could not be recorded together; recording one by one", len(run), exc_info=True
+        )
+        for event, items in run:
+            _process_claimed(event, items)
+        return
+    for event, _ in run:
+        event.status = InboundStatus.DONE
+
+
+def _process_claimed(event: InboundEvent, items: list[ParsedItem] | None = None) -> None:
+    """Apply one event in its own savepoint; `items` are its already parsed contents, if any."""
     from tickets.services import do_apply_status_update, do_record_inbound_message
 
     event.attempts += 1
@@ -102,7 +160,8 @@ def _process_claimed(event: InboundEvent) -> None:
         if adapter is None:
             raise AdapterError(f"no adapter for provider {event.provider!r}", permanent=True)
         with transaction.atomic():  # a savepoint: a failed parse leaves no partial rows behind
-            items = adapter.parse(event, event.channel)
+            if items is None:
+                items = adapter.parse(event, event.channel)
             for item in items:
                 if isinstance(item, NormalizedMessage):
                     do_record_inbound_message(channel=event.channel, message=item, event=event)

@@ -42,6 +42,12 @@ class NormalizedMessage:
     # Auto-replies and bounces are stored but never open a new conversation.
     automated: str = ""
 
+    @property
+    def plain(self) -> bool:
+        """Needs no lookup beyond its sender and their open conversation (no reply headers, thread id,
+        attachments or auto-reply handling): such messages can be recorded many at a time."""
+        return not (self.in_reply_to or self.thread_id or self.attachments or self.automated)
+
 
 @dataclass
 class StatusUpdate:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
 
 from accounts.models import Team
+from channels_app import channel_cache
 from channels_app.inbound_models import InboundStatus
 from channels_app.kinds import CREDENTIAL_FIELDS
 from channels_app.models import Channel, InboundEvent
@@ -66,6 +68,7 @@ def do_update_channel(
     channel.config = {**channel.config, **(config_updates or {})}
     channel.save()
     channel.teams.set(list(teams))
+    transaction.on_commit(partial(channel_cache.forget, channel.pk))
     return channel
 
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from channels_app.adapters.base import SignatureError, get_adapter
-from channels_app.models import Channel
+from channels_app.channel_cache import active_channel
 from channels_app.services import do_store_inbound_event
 
 logger = logging.getLogger(__name__)
@@ -25,8 +25,8 @@ def receive(request: HttpRequest, provider: str, channel_id: int) -> HttpRespons
     adapter = get_adapter(provider)
     if adapter is None:
         return _error(404, "unknown provider")
-    channel = Channel.objects.filter(pk=channel_id, kind__in=adapter.channel_kinds, is_active=True).first()
-    if channel is None:
+    channel = active_channel(channel_id)
+    if channel is None or channel.kind not in adapter.channel_kinds:
         return _error(404, "unknown channel")
 
     if request.method == "GET":

@@ -52,6 +52,14 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": message["event"], "payload": message["payload"]})
 
+    async def app_batch(self, message: dict[str, Any]) -> None:
+        """Several events for this socket's group, sent together by a batched publisher."""
+        if not await self._still_allowed():
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        for event in message["events"]:
+            await self.send_json({"type": event["event"], "payload": event["payload"]})
+
     async def _groups_for(self, user: Any) -> list[str]:
         from asgiref.sync import sync_to_async
 

@@ -34,6 +34,8 @@ PROVIDER_HTTP_TIMEOUT = 15.0
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 # Webhook bodies (a mail with attachments through an ESP) may be large; bigger ones get 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# How long a webhook process may use a channel's settings and secrets before reading them again.
+WEBHOOK_CHANNEL_CACHE_SECONDS = 5.0
 # Media from providers is fetched only from public addresses; tests may allow stub servers on loopback.
 MEDIA_FETCH_ALLOW_PRIVATE = False
 

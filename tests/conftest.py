@@ -105,3 +105,13 @@ def provider_stub(settings):
     yield start
     for stub in started:
         stub.stop()
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_channels():
+    """Webhook processes remember channels for a few seconds; each test starts from the database."""
+    from channels_app import channel_cache
+
+    channel_cache.forget()
+    yield
+    channel_cache.forget()

@@ -72,6 +72,56 @@ def test_signed_in_user_gets_hello_pong_and_own_events(agent, make_user):
     run_async(scenario)
 
 
+def test_a_batch_reaches_the_browser_as_separate_events_in_order_and_only_its_group(agent, make_user):
+    headers = _session_headers(agent)
+    other = make_user()
+
+    def publish_batch() -> None:
+        with realtime.batched():
+            for n in range(3):
+                realtime.publish_now(
+                    [realtime.user_group(agent.pk)], realtime.SYSTEM_NOTICE, {"level": "info", "text": str(n)}
+                )
+            realtime.publish_now(
+                [realtime.user_group(other.pk)], realtime.SYSTEM_NOTICE, {"level": "info", "text": "other"}
+            )
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/app/", headers=headers)
+        await communicator.connect()
+        await communicator.receive_json_from(timeout=3)
+        await sync_to_async(publish_batch)()
+        texts = [(await communicator.receive_json_from(timeout=3))["payload"]["text"] for _ in range(3)]
+        assert texts == ["0", "1", "2"]
+        assert await communicator.receive_nothing(timeout=0.3)
+        await communicator.disconnect()
+
+    run_async(scenario)
+
+
+def test_a_batch_for_a_deactivated_user_closes_the_socket_and_sends_nothing(agent):
+    headers = _session_headers(agent)
+
+    def publish_batch() -> None:
+        with realtime.batched():
+            for text in ("a", "b"):
+                realtime.publish_now(
+                    [realtime.user_group(agent.pk)], realtime.SYSTEM_NOTICE, {"level": "info", "text": text}
+                )
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/app/", headers=headers)
+        await communicator.connect()
+        await communicator.receive_json_from(timeout=3)
+        agent.is_active = False
+        await sync_to_async(agent.save)()
+        await sync_to_async(publish_batch)()
+        closed = await communicator.receive_output(timeout=3)
+        assert closed == {"type": "websocket.close", "code": CLOSE_UNAUTHENTICATED}
+
+    run_async(scenario)
+
+
 def test_unknown_messages_get_an_error_not_a_crash(agent):
     headers = _session_headers(agent)
 

@@ -23,12 +23,17 @@ class MessagePayload(TypedDict):
     created_at: str
 
 
-def audience(conversation: Conversation) -> list[str]:
-    """Everyone allowed to see the conversation: all-access roles, the channel's teams, the assignee."""
+def audience(conversation: Conversation, *, channel_teams: dict[int, list[int]] | None = None) -> list[str]:
+    """Everyone allowed to see the conversation: all-access roles, the channel's teams, the assignee.
+
+    `channel_teams` caches each channel's team ids across calls, for callers that announce many
+    messages at once.
+    """
+    cache = {} if channel_teams is None else channel_teams
+    if conversation.channel_id not in cache:
+        cache[conversation.channel_id] = list(conversation.channel.teams.values_list("id", flat=True))
     groups = [realtime.role_group(Role.MANAGER), realtime.role_group(Role.ADMIN)]
-    groups += [
-        realtime.team_group(team_id) for team_id in conversation.channel.teams.values_list("id", flat=True)
-    ]
+    groups += [realtime.team_group(team_id) for team_id in cache[conversation.channel_id]]
     if conversation.team_id:
         groups.append(realtime.team_group(conversation.team_id))
     if conversation.assignee_id:
@@ -36,7 +41,9 @@ def audience(conversation: Conversation) -> list[str]:
     return sorted(set(groups))
 
 
-def notify_message_created(message: Message, *, new_conversation: bool) -> None:
+def notify_message_created(
+    message: Message, *, new_conversation: bool, channel_teams: dict[int, list[int]] | None = None
+) -> None:
     conversation = message.conversation
     payload: MessagePayload = {
         "conversation_id": conversation.pk,
@@ -47,7 +54,7 @@ def notify_message_created(message: Message, *, new_conversation: bool) -> None:
         "preview": message.body[:140],
         "created_at": message.created_at.isoformat(),
     }
-    groups = audience(conversation)
+    groups = audience(conversation, channel_teams=channel_teams)
     if new_conversation:
         realtime.publish(groups, CONVERSATION_CREATED, dict(payload))
     realtime.publish(groups, MESSAGE_CREATED, dict(payload))
