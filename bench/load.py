@@ -54,6 +54,8 @@ class _Connection:
         assert self.reader is not None
         self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 ") or b"transfer-encoding: chunked" in head.lower():
+            raise RuntimeError(f"unexpected answer: {head[:200]!r}")
         status = int(head[9:12])
         length = 0
         for line in head.split(b"\r\n")[1:]:

@@ -18,11 +18,19 @@ from channels_app.models import Channel
 _entries: dict[int, tuple[float, Channel]] = {}
 
 
-def active_channel(channel_id: int) -> Channel | None:
-    now = time.monotonic()
+def cached_channel(channel_id: int) -> Channel | None:
+    """The remembered channel if it is fresh enough; never touches the database (safe in async code)."""
     entry = _entries.get(channel_id)
-    if entry is not None and now - entry[0] < settings.WEBHOOK_CHANNEL_CACHE_SECONDS:
+    if entry is not None and time.monotonic() - entry[0] < settings.WEBHOOK_CHANNEL_CACHE_SECONDS:
         return entry[1]
+    return None
+
+
+def active_channel(channel_id: int) -> Channel | None:
+    cached = cached_channel(channel_id)
+    if cached is not None:
+        return cached
+    now = time.monotonic()
     channel = Channel.objects.filter(pk=channel_id, is_active=True).first()
     if channel is None:
         _entries.pop(channel_id, None)

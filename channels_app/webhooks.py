@@ -1,61 +1,44 @@
-"""Provider webhooks: verify the raw request, store it, acknowledge. Nothing else happens here."""
+"""Provider webhooks through Django: verify the raw request, store it, acknowledge. Nothing else.
+
+Under ASGI with PostgreSQL the same checks run in `channels_app.webhook_asgi` instead, which stores
+concurrent deliveries together; this view serves WSGI, the embedded mode and the test client.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from channels_app.adapters.base import SignatureError, get_adapter
+from channels_app.adapters.base import get_adapter
 from channels_app.channel_cache import active_channel
 from channels_app.services import do_store_inbound_event
+from channels_app.webhook_checks import Delivery, check_delivery, error
 
 logger = logging.getLogger(__name__)
-
-
-def _error(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
 
 
 @csrf_exempt
 def receive(request: HttpRequest, provider: str, channel_id: int) -> HttpResponse:
     adapter = get_adapter(provider)
-    if adapter is None:
-        return _error(404, "unknown provider")
-    channel = active_channel(channel_id)
-    if channel is None or channel.kind not in adapter.channel_kinds:
-        return _error(404, "unknown channel")
-
-    if request.method == "GET":
-        response = adapter.handshake(request, channel)
-        return response if response is not None else _error(405, "POST only")
-    if request.method != "POST":
-        return _error(405, "POST only")
-    # Larger deliveries are refused before they are read; providers document far smaller limits.
-    if int(request.headers.get("Content-Length") or 0) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-        return _error(413, "body too large")
-
-    try:
-        adapter.verify(request, channel)
-    except SignatureError as exc:
-        logger.warning("rejected %s webhook for channel %s: %s", provider, channel.pk, exc)
-        return _error(403, "invalid signature")
-
-    body, content_type = adapter.stored_body(request)
+    channel = active_channel(channel_id) if adapter is not None else None
+    outcome = check_delivery(request, adapter=adapter, channel=channel)
+    if not isinstance(outcome, Delivery):
+        return outcome
     try:
         do_store_inbound_event(
-            channel=channel,
-            provider=provider,
-            dedup_key=adapter.dedup_key(request),
-            content_type=content_type,
-            headers={name: request.headers[name] for name in adapter.kept_headers if name in request.headers},
-            body=body,
+            channel=outcome.channel,
+            provider=outcome.provider,
+            dedup_key=outcome.dedup_key,
+            content_type=outcome.content_type,
+            headers=outcome.headers,
+            body=outcome.body,
         )
     except DatabaseError:
         # Not stored means not acknowledged: a 5xx makes the provider deliver it again later.
-        logger.exception("could not store %s webhook for channel %s", provider, channel.pk)
-        return _error(503, "temporarily unavailable")
+        logger.exception("could not store %s webhook for channel %s", provider, channel_id)
+        return error(503, "temporarily unavailable")
+    assert adapter is not None  # a Delivery implies both
     return adapter.acknowledge(request)

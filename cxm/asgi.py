@@ -1,4 +1,5 @@
-"""ASGI entry point: plain HTTP through Django, websockets through Channels with session auth."""
+"""ASGI entry point: provider webhooks on their own fast path, other HTTP through Django, websockets
+through Channels with session auth."""
 
 import os
 
@@ -12,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from channels_app.webchat.script import with_widget_script  # noqa: E402
+from channels_app.webhook_asgi import with_fast_webhooks  # noqa: E402
 from cxm.routing import (  # noqa: E402
     PUBLIC_WEBSOCKET_PREFIX,
     public_websocket_urlpatterns,
@@ -31,7 +33,7 @@ async def websockets(scope, receive, send):
 
 application = ProtocolTypeRouter(
     {
-        "http": with_widget_script(django_asgi_app),
+        "http": with_fast_webhooks(with_widget_script(django_asgi_app)),
         "websocket": websockets,
     }
 )

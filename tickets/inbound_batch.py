@@ -217,7 +217,7 @@ def _stored_provider_ids(prepared: list[_Prepared]) -> set[tuple[int, str]]:
         channel_id__in={entry.item.channel.pk for entry in prepared},
         provider_message_id__in={entry.message.provider_message_id for entry in prepared},
     ).values_list("channel_id", "provider_message_id")
-    return set(rows)
+    return {(channel_id, str(provider_id)) for channel_id, provider_id in rows}
 
 
 def _open_conversations(customer_ids: set[int]) -> dict[int, Conversation]:

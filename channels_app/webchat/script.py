@@ -13,13 +13,11 @@ from typing import Any
 
 from django.conf import settings
 
+from cxm.asgi_types import Receive, Scope, Send
+
 SCRIPT_PATH = "/widget/chat.js"
 # Short: sites keep the same URL forever, so a fixed widget must reach their visitors within minutes.
 MAX_AGE_S = 300
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 _cache: dict[str, tuple[float, bytes, str]] = {}
 

@@ -179,3 +179,32 @@ def test_chunk_caught_in_a_deadlock_is_redone_one_by_one_and_nothing_fails(chann
     statuses = dict(InboundEvent.objects.values_list("dedup_key", "status"))
     assert set(statuses.values()) == {InboundStatus.DONE}, statuses
     assert Message.objects.filter(provider_message_id__in=["m-a", "m-b"]).count() == 2
+
+
+def test_a_real_asgi_server_under_concurrent_load_stores_each_delivery_once(channel, settings, tmp_path):
+    """uvicorn as in production, a real worker, 16 connections at once and every 5th delivery sent twice:
+    each distinct delivery becomes exactly one event and one message."""
+    from bench.load import http_post, run
+    from tests.browser.asgi_server import asgi_server
+    from tests.conftest import run_async
+
+    port = free_port()
+    requests, distinct = [], 0
+    for i in range(250):
+        body = json.dumps({"type": "message", "id": f"load-{i}", "sender": {"id": f"c-{i % 9}"}, "text": "?"})
+        ts = str(int(time.time()))
+        headers = {"X-CXM-Timestamp": ts, "X-CXM-Signature": sign(SECRET, ts, body.encode())}
+        request = http_post("127.0.0.1", port, f"/webhooks/api/{channel.pk}/", body.encode(), headers)
+        requests += [request, request] if i % 5 == 0 else [request]
+        distinct += 1
+    log = tmp_path / "services.log"
+    with (
+        asgi_server(port=port, redis_url=settings.REDIS_URL, log=log),
+        celery_worker(redis_url=settings.REDIS_URL, log=log),
+    ):
+        result = run_async(lambda: run("127.0.0.1", port, requests, concurrency=16))
+        assert result.statuses == {200: len(requests)}
+        wait_until(lambda: Message.objects.count() >= distinct, 60, log.read_text)
+    assert InboundEvent.objects.count() == distinct
+    assert Message.objects.count() == distinct
+    assert set(InboundEvent.objects.values_list("status", flat=True)) == {InboundStatus.DONE}

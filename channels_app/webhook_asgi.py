@@ -1,0 +1,114 @@
+"""Provider webhooks served straight from the ASGI process, ahead of Django's request cycle.
+
+The same checks as the Django view (`webhook_checks.check_delivery`, on a real Django request
+object), but the delivery is stored by `inbound_writer`, which commits the deliveries of concurrent
+requests together. Django's full request cycle (middleware, a thread per sync view, a database
+connection per request) costs more than everything else a webhook does; here nothing runs in a thread
+unless a channel has to be read from the database. Used with PostgreSQL and Redis only; otherwise
+every request goes to Django as before.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.asgi import ASGIRequest
+from django.db import close_old_connections
+from django.http import HttpResponse
+
+from channels_app.adapters.base import get_adapter
+from channels_app.channel_cache import active_channel, cached_channel
+from channels_app.inbound_writer import StoreFailed, writer
+from channels_app.webhook_checks import Delivery, check_delivery, error, too_large
+from cxm.asgi_types import ASGIApp, Receive, Scope, Send
+
+WEBHOOK_PATH = re.compile(r"^/webhooks/(?P<provider>[a-z0-9_-]+)/(?P<channel_id>[0-9]{1,18})/$")
+
+
+def with_fast_webhooks(app: ASGIApp) -> ASGIApp:
+    if settings.EMBEDDED or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return app
+
+    async def router(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            match = WEBHOOK_PATH.match(scope["path"])
+            if match is not None:
+                await _handle(scope, receive, send, match["provider"], int(match["channel_id"]))
+                return
+        await app(scope, receive, send)
+
+    return router
+
+
+async def _handle(scope: Scope, receive: Receive, send: Send, provider: str, channel_id: int) -> None:
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    if too_large(headers.get("content-length")):
+        await _respond(send, error(413, "body too large"))
+        return
+    body = await _read_body(receive, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if body is None:
+        await _respond(send, error(413, "body too large"))
+        return
+    request = ASGIRequest(scope, io.BytesIO(body))
+    try:
+        request.get_host()
+    except DisallowedHost:
+        await _respond(send, error(400, "host not allowed"))
+        return
+    adapter = get_adapter(provider)
+    channel = None
+    if adapter is not None:
+        channel = cached_channel(channel_id) or await sync_to_async(_load_channel)(channel_id)
+    outcome = check_delivery(request, adapter=adapter, channel=channel)
+    if not isinstance(outcome, Delivery):
+        await _respond(send, outcome)
+        return
+    try:
+        await writer().store(outcome)
+    except StoreFailed:
+        # Not stored means not acknowledged: a 5xx makes the provider deliver it again later.
+        await _respond(send, error(503, "temporarily unavailable"))
+        return
+    assert adapter is not None  # a Delivery implies both
+    await _respond(send, adapter.acknowledge(request))
+
+
+def _load_channel(channel_id: int):
+    # No Django request cycle here to recycle the connection, so do it around the one query.
+    close_old_connections()
+    try:
+        return active_channel(channel_id)
+    finally:
+        close_old_connections()
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it grows past `limit` (a chunked upload has no length)."""
+    parts, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b""
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+async def _respond(send: Send, response: HttpResponse) -> None:
+    content = response.content
+    headers = [
+        (name.encode("latin-1"), value.encode("latin-1"))
+        for name, value in response.items()
+        if name.lower() != "content-length"
+    ]
+    headers.append((b"content-length", str(len(content)).encode()))
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
