@@ -80,13 +80,28 @@ def run_async(coroutine_function, *args):
     """Run a coroutine to completion on a fresh loop in its own thread.
 
     The browser tests keep Playwright's event loop alive in the main thread for the whole session, and
-    asyncio refuses to start a second loop there.
+    asyncio refuses to start a second loop there. Unlike asyncio.run, tasks the test left behind (a
+    consumer still reading from the channel layer) are cancelled with a bounded wait: a task that
+    swallows its cancellation must not hang the whole suite.
     """
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
+    def run():
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(coroutine_function(*args))
+        finally:
+            leftovers = asyncio.all_tasks(loop)
+            for task in leftovers:
+                task.cancel()
+            if leftovers:
+                loop.run_until_complete(asyncio.wait(leftovers, timeout=5))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine_function(*args)).result()
+        return pool.submit(run).result()
 
 
 @pytest.fixture
