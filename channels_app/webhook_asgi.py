@@ -17,7 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
-from django.db import close_old_connections
+from django.db import connections
 from django.http import HttpResponse
 
 from channels_app.adapters.base import get_adapter
@@ -62,7 +62,11 @@ async def _handle(scope: Scope, receive: Receive, send: Send, provider: str, cha
     adapter = get_adapter(provider)
     channel = None
     if adapter is not None:
-        channel = cached_channel(channel_id) or await sync_to_async(_load_channel)(channel_id)
+        # Not thread-sensitive: the lookup opens and closes its own connection, so it need not queue
+        # behind every other ORM call of the process on asgiref's one shared thread.
+        channel = cached_channel(channel_id) or await sync_to_async(_load_channel, thread_sensitive=False)(
+            channel_id
+        )
     outcome = check_delivery(request, adapter=adapter, channel=channel)
     if not isinstance(outcome, Delivery):
         await _respond(send, outcome)
@@ -78,12 +82,12 @@ async def _handle(scope: Scope, receive: Receive, send: Send, provider: str, cha
 
 
 def _load_channel(channel_id: int):
-    # No Django request cycle here to recycle the connection, so do it around the one query.
-    close_old_connections()
+    # No Django request cycle here to recycle the connection, and a miss is rare (once per channel
+    # every few seconds): a connection just for this query, closed whatever CONN_MAX_AGE says.
     try:
         return active_channel(channel_id)
     finally:
-        close_old_connections()
+        connections.close_all()
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:
