@@ -33,3 +33,21 @@ def process_all() -> list[InboundEvent]:
     """Run the worker's processing in this process (the integration tests use a real worker instead)."""
     process_pending(limit=10_000)
     return list(InboundEvent.objects.order_by("id"))
+
+
+def post_api(client: Client, channel_id: int, body: bytes, secret: str):
+    """POST to the generic API channel, signed the way its documentation says."""
+    import time
+
+    from channels_app.adapters.api import sign
+
+    ts = str(int(time.time()))
+    return post_webhook(
+        client,
+        "api",
+        channel_id,
+        body,
+        content_type="application/json",
+        HTTP_X_CXM_TIMESTAMP=ts,
+        HTTP_X_CXM_SIGNATURE=sign(secret, ts, body),
+    )

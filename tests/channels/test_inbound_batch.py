@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from channels_app.adapters.api import sign
 from channels_app.ingest import process_pending
 from channels_app.models import InboundEvent, InboundStatus
 from channels_app.normalized import NormalizedMessage, Sender
 from channels_app.services import do_create_channel
 from profiles.models import Customer, Identity, TimelineEntry
-from tests.pipeline import post_webhook
+from tests.pipeline import post_api
 from tickets.inbound_batch import InboundItem, do_record_inbound_batch
 from tickets.models import Conversation, ConversationStatus, Message
 
@@ -32,18 +30,7 @@ def channel(db):
 def deliver(client, channel, message_id: str, sender: str, text: str = "hello", **extra) -> None:
     sender_field = {"id": sender, "name": sender.title()}
     event = {"type": "message", "id": message_id, "sender": sender_field, "text": text}
-    body = json.dumps({**event, **extra}).encode()
-    ts = str(int(time.time()))
-    response = post_webhook(
-        client,
-        "api",
-        channel.pk,
-        body,
-        content_type="application/json",
-        HTTP_X_CXM_TIMESTAMP=ts,
-        HTTP_X_CXM_SIGNATURE=sign(SECRET, ts, body),
-    )
-    assert response.status_code == 200
+    assert post_api(client, channel.pk, json.dumps({**event, **extra}).encode(), SECRET).status_code == 200
 
 
 def plain(message_id: str, sender: str, text: str = "hello", kind: str = "external_id") -> NormalizedMessage:

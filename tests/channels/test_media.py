@@ -7,7 +7,7 @@ import pytest
 from channels_app.adapters.base import AdapterError, MediaSource
 from channels_app.media import MediaRefused, check_url, do_fetch_attachment, download, host_allowed
 from channels_app.services import do_create_channel
-from tests.pipeline import fixture_bytes, post_webhook, process_all
+from tests.pipeline import fixture_bytes, post_api, post_webhook, process_all
 from tickets.models import Attachment, AttachmentStatus
 
 pytestmark = pytest.mark.django_db
@@ -160,23 +160,11 @@ def test_host_patterns():
 
 def test_api_channel_media_needs_an_explicit_host_list(client, settings):
     """The generic API channel has no provider hosts: media is fetched only from hosts the admin listed."""
-    import time
 
     from tests.channels.test_api import SECRET as API_SECRET
-    from tests.channels.test_api import sign
 
     channel = do_create_channel(kind="api", name="App", credentials={"signing_secret": API_SECRET})
-    body = fixture_bytes("api", "message__attachment.json")
-    ts = str(int(time.time()))
-    post_webhook(
-        client,
-        "api",
-        channel.pk,
-        body,
-        content_type="application/json",
-        HTTP_X_CXM_TIMESTAMP=ts,
-        HTTP_X_CXM_SIGNATURE=sign(API_SECRET, ts, body),
-    )
+    post_api(client, channel.pk, fixture_bytes("api", "message__attachment.json"), API_SECRET)
     process_all()
     attachment = Attachment.objects.get()
     assert do_fetch_attachment(attachment_id=attachment.pk) == AttachmentStatus.SKIPPED

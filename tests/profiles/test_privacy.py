@@ -19,7 +19,6 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from channels_app.adapters.api import sign
 from channels_app.models import InboundEvent, InboundStatus, OutboundMessage
 from channels_app.services import do_create_channel
 from cxm.redis import get_redis
@@ -44,7 +43,7 @@ from profiles.retention import DataKind, do_apply_retention
 from profiles.services import do_add_note, do_attach_identity, do_suggest_merge
 from profiles.timeline import event_entries, record_survey_answer
 from surveys.models import Survey, SurveyResponse
-from tests.pipeline import post_webhook, process_all
+from tests.pipeline import post_api, post_webhook, process_all
 from tickets.models import Attachment, Conversation, ConversationStatus, Message
 from tickets.replies import do_send_reply
 
@@ -109,17 +108,7 @@ def deliver_telegram(client, channel, update_id: int, text: str):
 
 
 def deliver_api(client, channel, payload: dict):
-    body = json.dumps(payload).encode()
-    ts = str(int(timezone.now().timestamp()))
-    response = post_webhook(
-        client,
-        "api",
-        channel.pk,
-        body,
-        content_type="application/json",
-        HTTP_X_CXM_TIMESTAMP=ts,
-        HTTP_X_CXM_SIGNATURE=sign(API_SECRET, ts, body),
-    )
+    response = post_api(client, channel.pk, json.dumps(payload).encode(), API_SECRET)
     assert response.status_code == 200
 
 
