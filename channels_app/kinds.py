@@ -19,7 +19,9 @@ class ChannelKind(models.TextChoices):
 
 # Credential fields per kind; values are secrets (encrypted at rest, masked in the UI).
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
-    ChannelKind.EMAIL: ("smtp_password", "imap_password", "inbound_webhook_secret"),
+    # inbound_webhook_secret signs raw MIME and Mailgun posts; inbound_basic_auth ("user:password", put
+    # into the webhook URL) is all SendGrid and Postmark can send.
+    ChannelKind.EMAIL: ("smtp_password", "imap_password", "inbound_webhook_secret", "inbound_basic_auth"),
     ChannelKind.SMS: ("account_sid", "auth_token"),
     # Meta's Cloud API uses the first three, Twilio the last two (see PROVIDER_CHOICES).
     ChannelKind.WHATSAPP: ("access_token", "app_secret", "verify_token", "account_sid", "auth_token"),
@@ -58,6 +60,7 @@ CREDENTIAL_LABELS = {
     "smtp_password": _("SMTP password"),
     "imap_password": _("IMAP password"),
     "inbound_webhook_secret": _("Inbound webhook secret"),
+    "inbound_basic_auth": _("Inbound webhook basic auth (user:password)"),
     "account_sid": _("Account SID"),
     "auth_token": _("Auth token"),
     "access_token": _("Access token"),

@@ -1,4 +1,5 @@
-"""Mailgun's inbound route "forward with MIME": a form with timestamp, token, signature and body-mime.
+"""Mailgun's inbound routes: a form with timestamp, token and signature, and with the MIME option (…/mime)
+the whole mail in body-mime (without it, parsed fields that the worker reads through anymail).
 
 The signature is hex HMAC-SHA256 of timestamp + token, keyed with the webhook signing key. The mail itself
 is read from the raw request bytes rather than request.POST: Django decodes form fields as UTF-8 and would
@@ -41,15 +42,16 @@ def verify(request: HttpRequest, secret: str) -> None:
         raise SignatureError("Mailgun signature mismatch")
 
 
-def mime_bytes(request: HttpRequest) -> bytes | None:
-    """The body-mime field exactly as sent, or None when the form has none (a route without MIME)."""
+def form_field(request: HttpRequest, name: str) -> bytes | None:
+    """One form field's bytes exactly as sent (multipart or urlencoded), or None when it is absent: Mailgun's
+    body-mime, or SendGrid's "Send Raw" email field, which has the same 8-bit problem."""
     if (request.content_type or "").startswith("multipart/form-data"):
         boundary = str((request.content_params or {}).get("boundary") or "").strip('"')
-        found = _multipart_field(request.body, boundary.encode("latin-1"), MIME_FIELD) if boundary else None
+        found = _multipart_field(request.body, boundary.encode("latin-1"), name) if boundary else None
     else:
-        found = _urlencoded_field(request.body, MIME_FIELD)
-    if found is None and MIME_FIELD in request.POST:
-        found = request.POST[MIME_FIELD].encode("utf-8")
+        found = _urlencoded_field(request.body, name)
+    if found is None and name in request.POST:
+        found = request.POST[name].encode("utf-8")
     return found
 
 
