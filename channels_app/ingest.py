@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from functools import partial
 
@@ -68,14 +69,35 @@ def _drain(limit: int) -> int:
         logger.info("chunk of %s events hit a lock conflict; processing them one by one", limit)
     done = 0
     while done < limit:
-        with transaction.atomic():
-            _async_commit()
-            claimed = list(_claim(1))
-            if not claimed:
-                break
-            _process_claimed(claimed[0])
-        done += 1
+        outcome = _one_by_itself()
+        if outcome is None:
+            break
+        done += outcome
     return done
+
+
+def _one_by_itself(attempts: int = 5) -> int | None:
+    """Claim and process one event in its own transaction; None when nothing is pending.
+
+    PostgreSQL may pick this transaction as a deadlock victim even though it only waits behind two
+    other workers. That says nothing about the event, so it is tried again after a short pause
+    instead of failing the whole drain and leaving the rest for the sweeper.
+    """
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                _async_commit()
+                claimed = list(_claim(1))
+                if not claimed:
+                    return None
+                _process_claimed(claimed[0])
+                return 1
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            logger.info("inbound event lost a lock conflict; trying again", exc_info=True)
+            time.sleep(0.05 * (attempt + 1))
+    return 0
 
 
 def _claim(limit: int):

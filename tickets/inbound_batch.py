@@ -182,20 +182,19 @@ def _create_customers(missing: dict[tuple[str, str], str], *, now: datetime) -> 
 
 
 def _lock_customers(ids: set[int]) -> dict[int, int]:
-    """Lock the customers in id order (two workers never wait on each other in a cycle) and map each
-    to the live profile: a merge may have folded one into another since its identity was read."""
+    """Lock the live customers in id order (two workers never wait on each other in a cycle) and map
+    each id to its live profile: a merge may have folded one into another since its identity was read.
+    A merged-away row is never locked: holding it while waiting for the survivor is the reverse of the
+    order a merge locks the pair in."""
     rows = (
         Customer.objects.select_for_update()
-        .filter(pk__in=ids)
+        .filter(pk__in=ids, merged_into__isnull=True)
         .order_by("pk")
-        .values_list("pk", "merged_into_id")
+        .values_list("pk", flat=True)
     )
-    survivors = {}
-    for pk, merged_into in rows:
-        survivors[pk] = pk if merged_into is None else lock_customer(Customer(pk=pk)).pk
-    missing = ids - set(survivors)
-    if missing:
-        raise Customer.DoesNotExist(f"customers {sorted(missing)} no longer exist")
+    survivors = {pk: pk for pk in rows}
+    for pk in sorted(ids - set(survivors)):
+        survivors[pk] = lock_customer(Customer(pk=pk)).pk  # raises DoesNotExist for a deleted one
     return survivors
 
 
