@@ -194,6 +194,14 @@ def _undo(log_id: int, actor) -> MergeLog:
         models_by_label[label].objects.filter(pk__in=ids, customer_id=survivor.pk).update(
             customer_id=merged.pk
         )
+    # A message that arrived after the merge in one of the merged profile's conversations went to the
+    # survivor's timeline; it happened in that conversation, so its entry (and an answer to a survey
+    # about it) goes back with it instead of pointing from one profile into the other's history.
+    returned = snapshot["moved"].get("conversation", [])
+    for label in ("timeline", "survey_response"):
+        models_by_label[label].objects.filter(customer_id=survivor.pk, conversation_id__in=returned).update(
+            customer_id=merged.pk
+        )
     for name, value in snapshot["survivor"].items():
         setattr(survivor, name, _load(name, value))
     survivor.save(update_fields=list(snapshot["survivor"]))

@@ -70,7 +70,8 @@ def normalize_email(value: str) -> str:
     # A domain the IDNA codec refuses keeps its Unicode form; it still compares equal to itself.
     with contextlib.suppress(UnicodeError):
         domain = domain.encode("idna").decode("ascii")
-    local = local.casefold()
+    # lower(), not casefold(): casefold turns "ß" into "ss", which is another mailbox to reply to.
+    local = local.lower()
     if not local:
         raise NormalizationError(f"not an e-mail address: {value[:80]!r}")
     return f"{local}@{domain}"
@@ -78,15 +79,17 @@ def normalize_email(value: str) -> str:
 
 def email_match_key(address: str) -> str:
     """The mailbox an already normalized address delivers to, under the providers' documented rules."""
-    local, _, domain = address.rpartition("@")
+    written, _, domain = address.rpartition("@")
     domain = EMAIL_DOMAIN_ALIASES.get(domain, domain)
+    local = written
     if domain in EMAIL_PLUS_TAG_DOMAINS and "+" in local:
         local = local.split("+", 1)[0]
     if domain in EMAIL_DOTLESS_DOMAINS:
         local = local.replace(".", "")
     if domain in EMAIL_DOT_IS_HYPHEN_DOMAINS:
         local = local.replace(".", "-")
-    return f"{local or address}@{domain}"
+    # A local part the rules would empty ("+tag@", "...@") names no other mailbox: keep it as written.
+    return f"{local or written}@{domain}"
 
 
 def match_key(kind: str, value: str) -> str:
@@ -108,11 +111,23 @@ def normalize_phone(value: str, region: str = "") -> str:
         number = phonenumbers.parse(text, (region or "").upper() or None)
     except phonenumbers.NumberParseException:
         if not text.startswith("+") and not region:
-            # Providers that send E.164 without the plus (WhatsApp's wa_id) still mean the full number.
-            return normalize_phone("+" + digits)
+            return _without_plus(digits, value)
         raise NormalizationError(f"not a phone number: {value[:40]!r}") from None
     if not phonenumbers.is_possible_number(number):
         raise NormalizationError(f"not a possible phone number: {value[:40]!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _without_plus(digits: str, value: str) -> str:
+    """Providers that send E.164 without the plus (WhatsApp's wa_id) still mean the full number. A
+    national number on a channel without a region looks the same ("601 234 567" would become a
+    Malaysian +60 number), so only a number valid as international is taken as one."""
+    try:
+        number = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise NormalizationError(f"not a phone number without its country: {value[:40]!r}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -19,7 +20,7 @@ from profiles.models import (
     SuggestionStatus,
 )
 from profiles.normalize import match_key, normalize_identity, normalize_or_keep
-from profiles.resolution import blocked_reason, rule_for, rules_by_kind
+from profiles.resolution import blocked_reason, merge_limit_reason, merge_order, rule_for, rules_by_kind
 
 
 def do_resolve_sender(
@@ -68,16 +69,25 @@ def lock_customer(customer: Customer) -> Customer:
     """Lock the customer row for the rest of the transaction and return the live profile.
 
     A merge may have folded this profile into another between reading it and locking it; the rows
-    it owned now belong to the survivor, so the survivor is the one to lock and write to.
+    it owned now belong to the survivor, so the survivor is the one to lock and write to. A merged
+    profile is never locked on the way: holding it while waiting for the survivor is the reverse of the
+    order a merge or a run of messages locks the pair in, and two such writers deadlock.
     """
-    current = customer
+    hops = [customer.pk]
     for _ in range(10):  # merge chains are short; the bound only guards against a corrupted cycle
-        locked = Customer.objects.select_for_update().filter(pk=current.pk).first()
-        if locked is None:
-            raise Customer.DoesNotExist(f"customer {current.pk} no longer exists")
-        if locked.merged_into_id is None:
-            return locked
-        current = Customer(pk=locked.merged_into_id)
+        live = Customer.objects.select_for_update().filter(pk=hops[-1], merged_into__isnull=True).first()
+        if live is not None:
+            # Undoing a merge on the way needs the lock just taken, so a chain still intact now stays so.
+            chain = dict(Customer.objects.filter(pk__in=hops[:-1]).values_list("pk", "merged_into_id"))
+            if all(chain.get(pk) == after for pk, after in pairwise(hops)):
+                return live
+            hops = [customer.pk]
+            continue
+        row = Customer.objects.filter(pk=hops[-1]).values_list("merged_into_id").first()
+        if row is None:
+            raise Customer.DoesNotExist(f"customer {hops[-1]} no longer exists")
+        if row[0] is not None:  # otherwise an undo made it live again: lock it on the next round
+            hops.append(row[0])
     raise RuntimeError(f"merge chain from customer {customer.pk} does not end")
 
 
@@ -151,15 +161,21 @@ def do_attach_identity(
     if rule.action == ResolutionAction.IGNORE:
         return AttachOutcome(kind, value, "ignored", other_customer_id=other.pk)
     proof = {"kind": kind, "value": value, "source": source, "verified": verified, **(evidence or {})}
+    too_many = ""
     if rule.action == ResolutionAction.AUTO_MERGE and verified:
-        # The profile that already holds the verified identity is the established one: it survives.
-        log = do_merge(survivor=other, merged=customer, actor=actor, reason=f"verified {kind} from {source}")
-        return AttachOutcome(kind, value, "merged", other_customer_id=other.pk, merge_log_id=log.pk)
+        too_many = merge_limit_reason(customer.pk, other.pk)
+        if not too_many:
+            survivor, merged = (Customer(pk=pk) for pk in merge_order(customer.pk, other.pk))
+            reason = f"verified {kind} from {source}"
+            log = do_merge(survivor=survivor, merged=merged, actor=actor, reason=reason)
+            return AttachOutcome(kind, value, "merged", other_customer_id=other.pk, merge_log_id=log.pk)
+    # Over a limit the evidence still reaches an agent, who knows whether it is one person after all.
     suggestion = do_suggest_merge(customer=customer, other=other, evidence=proof)
     return AttachOutcome(
         kind,
         value,
         "suggested",
+        too_many,
         other_customer_id=other.pk,
         suggestion_id=suggestion.pk if suggestion else None,
     )
@@ -187,10 +203,10 @@ def do_suggest_merge(
                 suggestion = MergeSuggestion.objects.select_for_update().get(
                     customer_id=low, other_id=high, status=SuggestionStatus.OPEN
                 )
-        same = [
-            e for e in suggestion.evidence if (e.get("kind"), e.get("value")) == (item["kind"], item["value"])
-        ]
-        if not same and len(suggestion.evidence) < 50:
+        # Each message revealing it again is more evidence; only the very same one (a replayed
+        # delivery, a retried identify call) is not.
+        seen = [{k: v for k, v in e.items() if k != "at"} for e in suggestion.evidence]
+        if evidence not in seen and len(suggestion.evidence) < 50:
             suggestion.evidence = [*suggestion.evidence, item]
             suggestion.save(update_fields=["evidence"])
     return suggestion
@@ -239,21 +255,25 @@ def do_identify(
     with transaction.atomic():
         customer = None
         for kind, value in normalized:
-            identity = Identity.objects.filter(kind=kind, value=value).select_related("customer").first()
+            # A shared mailbox or test number may have written to us, but says nothing about who this is.
+            identity = None if blocked_reason(kind, value) else find_identity(kind, value)
             if identity is not None:
                 customer = identity.customer
                 break
         created = customer is None
         if customer is None:
             customer = Customer.objects.create(last_seen_at=None)
-        customer = lock_customer(customer)
-        outcomes = [
-            do_attach_identity(
-                customer=customer, kind=kind, value=value, verified=True, source=source, actor=actor
+        outcomes = []
+        for kind, value in normalized:
+            # An auto-merge may have folded the customer into a profile holding a still stronger
+            # identity; what follows belongs to that one, never to the hidden profile.
+            customer = lock_customer(customer)
+            outcomes.append(
+                do_attach_identity(
+                    customer=customer, kind=kind, value=value, verified=True, source=source, actor=actor
+                )
             )
-            for kind, value in normalized
-        ]
-        customer = lock_customer(customer)  # an auto-merge may have folded it into another profile
+        customer = lock_customer(customer)
         changed = [name for name, value in fields.items() if getattr(customer, name) != value]
         for name in changed:
             setattr(customer, name, fields[name])
