@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Team, User
+from accounts.models import ApiKey, Team, User
 
 
 @admin.register(User)
@@ -16,3 +16,24 @@ class CxmUserAdmin(UserAdmin):
 class TeamAdmin(admin.ModelAdmin):
     list_display = ("name", "description")
     filter_horizontal = ("members",)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are created with `manage.py create_api_key` (the secret is shown once); here they are
+    listed and revoked. Only the prefix is ever displayed."""
+
+    list_display = ("name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    fields = ("name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke(self, request, queryset) -> None:
+        from accounts.api_keys import do_revoke_api_key
+
+        for key in queryset:
+            do_revoke_api_key(key=key)
