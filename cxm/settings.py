@@ -195,6 +195,7 @@ CELERY_TASK_ROUTES = {
     "channels_app.tasks.send_*": {"queue": "realtime"},
     "tickets.tasks.*": {"queue": "realtime"},
     "analytics.tasks.*": {"queue": "bulk"},
+    "profiles.import_tasks.*": {"queue": "bulk"},
 }
 # Redis redelivers unacknowledged messages after this; longer than any task may run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -6,7 +6,8 @@ from profiles.models import Customer, Identity
 
 
 def customer_page(*, query: str = "", limit: int = 50) -> list[Customer]:
-    qs: QuerySet[Customer] = Customer.objects.all()
+    # Profiles merged into another stay (hidden) for an exact undo; the survivor stands for them.
+    qs: QuerySet[Customer] = Customer.objects.filter(merged_into__isnull=True)
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(identities__value__icontains=query.lower())).distinct()
     qs = (
