@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "cxm.context_processors.shell",
             ],
+            "builtins": ["cxm.templatetags.fragments"],
         },
     },
 ]

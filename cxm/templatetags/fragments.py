@@ -1,0 +1,56 @@
+"""Tags for the small fragments every page repeats: icons, channel badges, timestamps.
+
+They render the same partial templates an `{% include %}` would, but an icon or a channel badge is
+rendered once per process (and language) and reused: a profile page shows a hundred of them, and an
+include that walks the icon file's long if-chain costs a quarter of a millisecond each time.
+Available in every template (TEMPLATES builtins).
+"""
+
+from __future__ import annotations
+
+from django import template
+from django.template.loader import get_template
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import is_aware, localtime
+from django.utils.translation import get_language
+
+register = template.Library()
+_rendered: dict[tuple, SafeString] = {}
+
+
+def _once(template_name: str, **context) -> SafeString:
+    key = (template_name, get_language(), *sorted(context.items()))
+    if key not in _rendered:
+        _rendered[key] = mark_safe(get_template(template_name).render(context))  # noqa: S308 (our template)
+    return _rendered[key]
+
+
+@register.simple_tag
+def icon(name: str, small: bool = False) -> SafeString:
+    return _once("partials/icon.html", name=str(name), small=bool(small))
+
+
+@register.simple_tag
+def profile_icon(name: str, small: bool = False) -> SafeString:
+    return _once("profiles/profile/icon.html", name=str(name), small=bool(small))
+
+
+@register.simple_tag
+def channel_icon(kind: str, hide_label: bool = False, large: bool = False) -> SafeString:
+    return _once("partials/channel_icon.html", kind=str(kind), hide_label=bool(hide_label), large=bool(large))
+
+
+@register.simple_tag
+def timestamp(value, empty: str = "—") -> SafeString:
+    """What partials/time.html renders: an absolute date that app.js turns into a relative one."""
+    if not value:
+        return format_html('<span class="muted">{}</span>', empty or "—")
+    shown = localtime(value) if is_aware(value) else value
+    return format_html(
+        '<time datetime="{}" title="{}" data-relative>{}</time>',
+        shown.isoformat(),
+        date_format(shown, "DATETIME_FORMAT"),
+        date_format(shown, "j M Y, H:i"),
+    )
