@@ -51,3 +51,34 @@ def post_api(client: Client, channel_id: int, body: bytes, secret: str):
         HTTP_X_CXM_TIMESTAMP=ts,
         HTTP_X_CXM_SIGNATURE=sign(secret, ts, body),
     )
+
+
+def post_telegram_text(
+    client: Client,
+    channel_id: int,
+    *,
+    secret: str,
+    update_id: int,
+    user: dict,
+    text: str,
+    date: int = 1763800000,
+    message_id: int | None = None,
+):
+    """A private-chat text message as the Bot API delivers it; `user` is Telegram's User object."""
+    import json
+
+    message = {
+        "message_id": update_id if message_id is None else message_id,
+        "from": {"is_bot": False, **user},
+        "chat": {**{k: v for k, v in user.items() if k != "is_bot"}, "type": "private"},
+        "date": date,
+        "text": text,
+    }
+    return post_webhook(
+        client,
+        "telegram",
+        channel_id,
+        json.dumps({"update_id": update_id, "message": message}).encode(),
+        content_type="application/json",
+        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=secret,
+    )

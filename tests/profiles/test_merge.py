@@ -37,7 +37,7 @@ from profiles.models import (
 from profiles.services import do_add_note, do_dismiss_suggestion, do_suggest_merge, lock_customer
 from profiles.timeline import event_entries, record_survey_answer
 from surveys.models import Survey, SurveyResponse
-from tests.pipeline import post_api, post_webhook, process_all
+from tests.pipeline import post_api, post_telegram_text, process_all
 from tests.workers import celery_worker, wait_until
 from tickets.models import Attachment, Conversation, ConversationStatus, Message
 from tickets.replies import do_send_reply
@@ -70,17 +70,9 @@ def api(db):
 
 
 def deliver_telegram(client, channel, update_id: int, text: str) -> None:
-    user = {"id": TG_USER, "is_bot": False, "first_name": "Marta"}
-    chat = {**user, "type": "private"}
-    message = {"message_id": update_id, "from": user, "chat": chat, "date": int(time.time()), "text": text}
-    body = json.dumps({"update_id": update_id, "message": message}).encode()
-    response = post_webhook(
-        client,
-        "telegram",
-        channel.pk,
-        body,
-        content_type="application/json",
-        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=TG_SECRET,
+    user = {"id": TG_USER, "first_name": "Marta"}
+    response = post_telegram_text(
+        client, channel.pk, secret=TG_SECRET, update_id=update_id, user=user, text=text, date=int(time.time())
     )
     assert response.status_code == 200
 

@@ -43,7 +43,7 @@ from profiles.retention import DataKind, do_apply_retention
 from profiles.services import do_add_note, do_attach_identity, do_suggest_merge
 from profiles.timeline import event_entries, record_survey_answer
 from surveys.models import Survey, SurveyResponse
-from tests.pipeline import post_api, post_webhook, process_all
+from tests.pipeline import post_api, post_telegram_text, process_all
 from tickets.models import Attachment, Conversation, ConversationStatus, Message
 from tickets.replies import do_send_reply
 
@@ -81,28 +81,16 @@ def api_channel(db):
 
 
 def deliver_telegram(client, channel, update_id: int, text: str):
-    update = {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id % 10_000,
-            "from": {"id": int(TELEGRAM_ID), "is_bot": False, "first_name": "Anna", "last_name": "Kowalska"},
-            "chat": {
-                "id": int(TELEGRAM_ID),
-                "first_name": "Anna",
-                "last_name": "Kowalska",
-                "type": "private",
-            },
-            "date": 1763800000 + update_id % 1000,
-            "text": text,
-        },
-    }
-    response = post_webhook(
+    user = {"id": int(TELEGRAM_ID), "first_name": "Anna", "last_name": "Kowalska"}
+    response = post_telegram_text(
         client,
-        "telegram",
         channel.pk,
-        json.dumps(update).encode(),
-        content_type="application/json",
-        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=TG_SECRET,
+        secret=TG_SECRET,
+        update_id=update_id,
+        user=user,
+        text=text,
+        date=1763800000 + update_id % 1000,
+        message_id=update_id % 10_000,
     )
     assert response.status_code == 200
 

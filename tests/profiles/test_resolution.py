@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from channels_app.services import do_create_channel
@@ -21,7 +19,7 @@ from profiles.models import (
 )
 from profiles.resolution import DEFAULT_RULES, blocked_reason, rule_for
 from profiles.services import do_attach_identity, do_dismiss_suggestion, do_identify, do_resolve_sender
-from tests.pipeline import post_webhook, process_all
+from tests.pipeline import post_telegram_text, process_all
 from tickets.models import Message
 
 pytestmark = pytest.mark.django_db
@@ -108,24 +106,15 @@ def telegram(db):
 
 
 def deliver_telegram(client, channel, update_id: int, user_id: int, text: str) -> None:
-    user = {"id": user_id, "is_bot": False, "first_name": "Marta"}
-    update = {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "from": user,
-            "chat": {**user, "type": "private"},
-            "date": 1763800000 + update_id,
-            "text": text,
-        },
-    }
-    response = post_webhook(
+    user = {"id": user_id, "first_name": "Marta"}
+    response = post_telegram_text(
         client,
-        "telegram",
         channel.pk,
-        json.dumps(update).encode(),
-        content_type="application/json",
-        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=TG_SECRET,
+        secret=TG_SECRET,
+        update_id=update_id,
+        user=user,
+        text=text,
+        date=1763800000 + update_id,
     )
     assert response.status_code == 200
 
