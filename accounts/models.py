@@ -11,6 +11,14 @@ from accounts.roles import Role
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    # Automatic assignment only picks agents who are available and below their capacity.
+    availability = models.CharField(
+        _("availability"),
+        max_length=8,
+        choices=[("online", _("Online")), ("busy", _("Busy")), ("offline", _("Offline"))],
+        default="offline",
+    )
+    capacity = models.PositiveSmallIntegerField(_("open conversations at most"), default=10)
 
     class Meta:
         verbose_name = _("user")

@@ -61,6 +61,18 @@ class Conversation(models.Model):
     last_activity_at = models.DateTimeField(_("last activity"))
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # Snoozed until this time, or (empty with status snoozed) until the customer writes again.
+    snoozed_until = models.DateTimeField(_("snoozed until"), null=True, blank=True)
+    labels = models.ManyToManyField("tickets.Label", blank=True, related_name="conversations")
+    # Service level: the policy that applied when it was set, and the deadlines it gives.
+    sla_policy = models.ForeignKey(
+        "tickets.SlaPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Since when the customer has been waiting for an answer (None while the agent has the last word).
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    next_response_due_at = models.DateTimeField(_("next response due"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
 
     class Meta:
         ordering = ["-last_activity_at"]
@@ -167,3 +179,20 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+# Imported here so Django finds them as models of this app; they live in their own modules for size.
+from tickets.sla_models import BusinessHours, Holiday, SlaPolicy  # noqa: E402
+from tickets.work_models import ConversationRead, InternalNote, Label  # noqa: E402
+
+__all__ = [
+    "Attachment",
+    "BusinessHours",
+    "Conversation",
+    "ConversationRead",
+    "Holiday",
+    "InternalNote",
+    "Label",
+    "Message",
+    "SlaPolicy",
+]

@@ -1,5 +1,8 @@
-from django.urls import path
+from django.urls import include, path
 
 from tickets import views
 
-urlpatterns = [path("", views.inbox, name="inbox")]
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("", include("tickets.urls_conversation")),
+]

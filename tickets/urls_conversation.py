@@ -1,0 +1,3 @@
+"""Routes of one conversation (view, reply, notes, assignment …), under /inbox/."""
+
+urlpatterns: list = []
