@@ -130,3 +130,15 @@ def _forget_cached_channels():
     channel_cache.forget()
     yield
     channel_cache.forget()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets its own channel layer object. The Redis layer keeps one receive lock per object,
+    bound to the loop that took it; a test that ends while a receive holds it (its loop is closed
+    with the receive cancelled) would otherwise leave the next test a lock from a dead loop."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends = {}
+    yield
+    channel_layers.backends = {}
