@@ -27,6 +27,7 @@ from profiles.services import do_resolve_sender, lock_customer
 from tickets import events
 from tickets.models import Conversation, ConversationStatus, Message
 from tickets.services import clean_message, inbound_message_row
+from tickets.sla import do_apply_sla
 from tickets.threading import THREADING_CONTINUE
 
 
@@ -106,6 +107,8 @@ def do_record_inbound_batch(*, items: Sequence[InboundItem]) -> list[Message]:
 
     Conversation.objects.bulk_create(new_conversations)
     _update_conversations(list(touched.values()))
+    # The customer is now waiting: first- or next-response and resolution clocks, one UPDATE for all.
+    do_apply_sla(conversations=[*new_conversations, *touched.values()], event="customer_message", at=now)
     Message.objects.bulk_create([row for row, _ in stored])
     Customer.objects.filter(pk__in=set(customer_of.values())).update(last_seen_at=now)
     timeline.record_messages(stored)

@@ -18,6 +18,7 @@ from profiles import timeline
 from profiles.models import Identity, IdentityKind
 from tickets import events
 from tickets.models import Conversation, Direction, Message
+from tickets.sla import do_apply_sla
 
 # Which of the customer's identities a channel of each kind can reach.
 IDENTITY_FOR_CHANNEL: dict[str, str] = {
@@ -147,6 +148,7 @@ def do_send_reply(
         conversation.first_response_at = now
         fields.append("first_response_at")
     conversation.save(update_fields=fields)
+    do_apply_sla(conversations=[conversation], event="agent_reply", at=now)
     timeline.record_message(message, new_conversation=False)
     events.notify_message_created(message, new_conversation=False)
     return message

@@ -21,6 +21,7 @@ from tickets import events
 from tickets.attachments import do_store_attachments
 from tickets.cleaning import clean_json, clean_text
 from tickets.models import Conversation, ConversationStatus, Direction, Message
+from tickets.sla import do_apply_sla
 from tickets.threading import find_conversation
 
 
@@ -61,6 +62,8 @@ def do_record_inbound_message(
     else:
         _touch(conversation, at=sent_at, reopen=not message.automated)
 
+    if not message.automated:
+        do_apply_sla(conversations=[conversation], event="customer_message", at=sent_at)
     stored = inbound_message_row(
         channel=channel, message=message, conversation=conversation, sent_at=sent_at, event=event
     )
