@@ -1,0 +1,438 @@
+"""Search over messages and customers for the inbox.
+
+Messages: one GIN index over three text-search configurations of subject + body (see migration 0004):
+`simple` keeps every word as written (Polish, which PostgreSQL cannot stem, order numbers, emails),
+`russian` and `english` stem. The query is parsed with websearch_to_tsquery under each configuration and
+the three are OR-ed, so «заказ» finds «заказом» and "order" finds "ordered". When the full-text search
+finds nothing, a trigram index answers substring queries (part of a word, part of an order number).
+
+Ranking every match of a common word on millions of rows is what makes search slow, so hits are ranked
+among the CANDIDATES most recent matches the user may see; pagination is keyset over (rank, time, id)
+inside that window, stable while no new matching message arrives.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from accounts import roles
+from profiles.models import Customer, Identity
+from tickets.models import Conversation, Message
+from tickets.selectors import visible_conversations
+
+MIN_QUERY_LENGTH = 2
+# Longer queries add nothing to relevance but cost parse and match time.
+MAX_QUERY_LENGTH = 200
+# Substring search below three characters has no trigram to use the index with.
+MIN_SUBSTRING_LENGTH = 3
+# Ranking re-parses each candidate (three configurations): 300 rows cost a few milliseconds.
+CANDIDATES = 300
+RECENT_WINDOWS = (timedelta(days=30), timedelta(days=365))
+# Phrase queries are checked row by row on at most this many of the most recent word matches.
+PHRASE_CANDIDATES = 3000
+MAX_LIMIT = 100
+
+# Private-use characters mark highlights so the text can be escaped before <mark> tags go in.
+_START, _STOP = "\ue000", "\ue001"
+
+# Identical to the expression indexed in tickets/migrations/0004_search.py.
+MESSAGE_DOCUMENT = (
+    "(to_tsvector('simple'::regconfig, left(subject || ' ' || body, 100000))"
+    " || to_tsvector('russian'::regconfig, left(subject || ' ' || body, 100000))"
+    " || to_tsvector('english'::regconfig, left(subject || ' ' || body, 100000)))"
+)
+MESSAGE_TEXT = "(subject || ' ' || body)"
+# The same expression on the aliased table: the planner matches the index by column, not by spelling.
+_DOCUMENT_M = MESSAGE_DOCUMENT.replace("subject", "m.subject").replace("body", "m.body")
+_HEADLINE_OPTIONS = (
+    f'StartSel="{_START}", StopSel="{_STOP}", '
+    'MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+_WORD = re.compile(r"\w+")
+_TSQUERY_LEXEME = re.compile(r"'(?:[^']|'')*'")
+_PHRASE_OPERATOR = re.compile(r"<(?:\d+|-)>")
+_OPERATOR_CHARS = re.compile(r'["]|(^|\s)-|\bor\b', re.IGNORECASE)
+_PHONE_LIKE = re.compile(r"^[+()\d\s.\-]{5,}$")
+
+
+@dataclass(frozen=True)
+class MessageHit:
+    message: Message
+    conversation: Conversation
+    snippet: SafeString
+    rank: float
+    # Set on the last hit of a page that has a next page: pass it back as `before`.
+    cursor: str = ""
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    hits: list[MessageHit]
+    next_cursor: str | None
+    # "fts" when the full-text index answered, "substring" for the trigram fallback.
+    mode: str
+
+
+def clean_query(query: Any) -> str:
+    """A query PostgreSQL accepts: text only, no NUL or control characters, no lone surrogates, capped."""
+    if not isinstance(query, str):
+        return ""
+    text = query.encode("utf-8", "ignore").decode("utf-8")
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = text.replace(_START, " ").replace(_STOP, " ")
+    return " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
+
+
+def _prefix_query(text: str) -> str:
+    """`w1 & w2 & last:*` for to_tsquery('simple', …), so results follow what is being typed.
+
+    Only \\w runs go in, which cannot form tsquery syntax. Queries with websearch operators (quotes, -,
+    or) keep their exact meaning and get no prefix part.
+    """
+    if _OPERATOR_CHARS.search(text):
+        return ""
+    words = _WORD.findall(text.lower())[:8]
+    if not words or len(words[-1]) < MIN_QUERY_LENGTH:
+        return ""
+    return " & ".join([*words[:-1], words[-1] + ":*"])
+
+
+def _parse_query(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The OR of the query under each configuration, and each (configuration, tsquery) that is not empty.
+
+    A query that is only stop words under one configuration is empty there, not an error.
+    """
+    prefix = _prefix_query(text)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT websearch_to_tsquery('simple'::regconfig, %s)::text,"
+            " websearch_to_tsquery('russian'::regconfig, %s)::text,"
+            " websearch_to_tsquery('english'::regconfig, %s)::text,"
+            " to_tsquery('simple'::regconfig, %s)::text",
+            [text, text, text, prefix],
+        )
+        simple, russian, english, prefixed = cur.fetchone()
+    parts = [("simple", simple), ("russian", russian), ("english", english)]
+    if prefix:
+        parts.append(("simple", prefixed))
+    parts = [(config, query) for config, query in parts if query]
+    return " | ".join(f"( {query} )" for _, query in parts), parts
+
+
+def _encode_cursor(*parts: object) -> str:
+    raw = "|".join(str(p) for p in parts)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, mode: str) -> tuple[float, datetime, int] | None:
+    """(rank, created_at, id) from a cursor of this mode; anything else reads as the first page."""
+    if not cursor or len(cursor) > 200:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, rank, created, pk = raw.split("|")
+        when = parse_datetime(created)
+        if kind != mode or when is None:
+            return None
+        return float(rank), when, int(pk)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _cursor_mode(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    with contextlib.suppress(ValueError, UnicodeDecodeError):
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        return raw.split("|", 1)[0]
+    return None
+
+
+def _visible_ids_sql(user, channel, status) -> tuple[str, tuple]:
+    qs = visible_conversations(user)
+    if status:
+        qs = qs.filter(status=status)
+    if channel is not None:
+        qs = qs.filter(channel=channel)
+    sql, params = qs.order_by().values("id").query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _snippet(text: str) -> SafeString:
+    escaped = escape(text)
+    return mark_safe(escaped.replace(_START, "<mark>").replace(_STOP, "</mark>"))  # noqa: S308
+
+
+def _highlight_substring(text: str, needle: str, width: int = 160) -> SafeString:
+    found = text.lower().find(needle.lower())
+    if found < 0:
+        return _snippet(text[:width])
+    start = max(0, found - width // 3)
+    end = min(len(text), found + len(needle) + width)
+    piece = text[start:found] + _START + text[found : found + len(needle)] + _STOP
+    piece += text[found + len(needle) : end]
+    return _snippet(("…" if start else "") + piece + ("…" if end < len(text) else ""))
+
+
+def search_messages(
+    user,
+    query: Any,
+    *,
+    channel=None,
+    status: str | None = None,
+    limit: int = 20,
+    before: str | None = None,
+) -> MessagePage:
+    """Messages in conversations the user may see, best match first, then most recent."""
+    text = clean_query(query)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    if len(text) < MIN_QUERY_LENGTH:
+        return MessagePage([], None, "fts")
+    if connection.vendor != "postgresql":
+        return _substring_messages(user, text, channel, status, limit, before)
+    if _cursor_mode(before) != "substring":
+        page = _fts_messages(user, text, channel, status, limit, before)
+        if page.hits or before:
+            return page
+    if len(text) < MIN_SUBSTRING_LENGTH:
+        return MessagePage([], None, "fts")
+    return _substring_messages(user, text, channel, status, limit, before)
+
+
+def _without_phrases(tsquery_text: str) -> str:
+    """The tsquery with each phrase operator (<->, <N>) outside quoted lexemes turned into AND."""
+    parts = _TSQUERY_LEXEME.split(tsquery_text)
+    lexemes = _TSQUERY_LEXEME.findall(tsquery_text)
+    if any("!" in part for part in parts):
+        # NOT (a AND b) matches fewer rows than NOT (a <-> b): only a superset may be fetched early.
+        return tsquery_text
+    out = [_PHRASE_OPERATOR.sub("&", parts[0])]
+    for lexeme, rest in zip(lexemes, parts[1:], strict=True):
+        out += [lexeme, _PHRASE_OPERATOR.sub("&", rest)]
+    return "".join(out)
+
+
+def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
+    strict, per_config = _parse_query(text)
+    if not strict:  # nothing searchable: only operators, or only stop words
+        return MessagePage([], None, "fts")
+    loose = _without_phrases(strict)
+    # In the one indexed vector the configurations' positions follow each other, so a phrase could
+    # match across their seam: phrases are confirmed on each configuration's own vector.
+    exact = " OR ".join(
+        f"to_tsvector('{config}'::regconfig, left(m.subject || ' ' || m.body, 100000)) @@ %s::tsquery"
+        for config, _ in per_config
+    )
+    visible_sql, visible_params = _visible_ids_sql(user, channel, status)
+    after = _decode_cursor(before, "fts")
+    keyset, keyset_params = "", []
+    if after:
+        keyset = "WHERE (rank, created_at, id) < (%s::float8, %s, %s)"
+        keyset_params = list(after)
+    # Evaluating the document expression costs tens of microseconds a row, so it must never run as a
+    # filter over a scan of the table: the MATERIALIZED match set comes from the GIN index alone, with a
+    # query free of phrase operators (which would make PostgreSQL recheck every row). Phrases are then
+    # checked on recent matches only, in order, until the candidate window is full; only the window is
+    # ranked, and only the page gets a headline.
+    # Only constants (config names are ours) and %s placeholders are formatted in; the visibility
+    # subquery is Django-compiled.
+    sql = f"""
+        WITH matches AS MATERIALIZED (
+            SELECT m.id, m.conversation_id, m.created_at
+            FROM tickets_message m
+            WHERE {_DOCUMENT_M} @@ %s::tsquery AND m.created_at >= %s
+        ),
+        recent AS MATERIALIZED (
+            SELECT id, created_at FROM matches
+            WHERE conversation_id IN ({visible_sql})
+            ORDER BY created_at DESC, id DESC
+            LIMIT {PHRASE_CANDIDATES}
+        ),
+        cand AS (
+            SELECT m.id, m.created_at, m.subject, m.body
+            FROM recent CROSS JOIN LATERAL (
+                -- OFFSET 0 keeps this a primary-key lookup per recent row, in recency order, so the
+                -- phrase check stops with the window full instead of rechecking every match.
+                SELECT id, created_at, subject, body FROM tickets_message WHERE id = recent.id OFFSET 0
+            ) m
+            WHERE %s OR {exact}
+            LIMIT {CANDIDATES}
+        ),
+        ranked AS (
+            SELECT id, created_at, subject, body,
+                   ts_rank({_DOCUMENT_M.replace("m.", "")}, %s::tsquery)::float8 AS rank
+            FROM cand
+        ),
+        page AS (
+            SELECT * FROM ranked {keyset} ORDER BY rank DESC, created_at DESC, id DESC LIMIT %s
+        )
+        SELECT id, rank, created_at, (SELECT count(*) FROM cand),
+               ts_headline('russian'::regconfig,
+                           translate(left(subject || E'\\n' || body, 20000), %s, ''),
+                           %s::tsquery,
+                           %s)
+        FROM page ORDER BY rank DESC, created_at DESC, id DESC
+    """  # noqa: S608
+    params: list[Any] = [
+        loose,
+        None,
+        *visible_params,
+        loose == strict,
+        *[query for _, query in per_config],
+        strict,
+        *keyset_params,
+        limit + 1,
+        _START + _STOP,
+        strict,
+        _HEADLINE_OPTIONS,
+    ]
+    # A common word matches a large share of all messages, and fetching every match is what grows with
+    # the table. The candidates are the most recent matches, so look in recent weeks first and widen
+    # only while the window holds fewer than CANDIDATES: the result is the same, the work much smaller.
+    rows: list = []
+    with connection.cursor() as cur:
+        cur.execute("SELECT max(created_at) FROM tickets_message")
+        newest = cur.fetchone()[0]
+        windows = [newest - span for span in RECENT_WINDOWS] if newest else []
+        for since in [*windows, datetime.min.replace(tzinfo=UTC)]:
+            params[1] = since
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+            if rows and rows[0][3] >= CANDIDATES:
+                break
+    return _page([(pk, rank, created, headline) for pk, rank, created, _, headline in rows], limit, "fts")
+
+
+def _substring_messages(user, text, channel, status, limit, before) -> MessagePage:
+    visible = visible_conversations(user)
+    if status:
+        visible = visible.filter(status=status)
+    if channel is not None:
+        visible = visible.filter(channel=channel)
+    qs = Message.objects.filter(conversation__in=visible.order_by().values("id"))
+    if connection.vendor == "postgresql":
+        qs = qs.extra(where=[f"{MESSAGE_TEXT} ILIKE %s"], params=[_like_pattern(text)])  # noqa: S610
+    else:
+        qs = qs.filter(Q(body__icontains=text) | Q(subject__icontains=text))
+    after = _decode_cursor(before, "substring")
+    if after:
+        _, created, pk = after
+        qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
+    found = list(
+        qs.order_by("-created_at", "-id").values_list("id", "created_at", "subject", "body")[: limit + 1]
+    )
+    rows = [
+        (pk, 0.0, created, _highlight_substring(f"{subject}\n{body}".strip(), text))
+        for pk, created, subject, body in found
+    ]
+    return _page(rows, limit, "substring", highlighted=True)
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _page(rows: list, limit: int, mode: str, *, highlighted: bool = False) -> MessagePage:
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    messages = Message.objects.select_related(
+        "conversation__customer", "conversation__channel", "channel"
+    ).in_bulk([row[0] for row in rows])
+    hits: list[MessageHit] = []
+    for pk, rank, created, headline in rows:
+        message = messages.get(pk)
+        if message is None:
+            continue
+        snippet = headline if highlighted else _snippet(headline or "")
+        cursor = _encode_cursor(mode, repr(float(rank)), created.isoformat(), pk)
+        hits.append(MessageHit(message, message.conversation, snippet, float(rank), cursor))
+    next_cursor = hits[-1].cursor if has_more and hits else None
+    return MessagePage(hits, next_cursor, mode)
+
+
+def _customers_visible_to(user) -> Any:
+    qs = Customer.objects.filter(merged_into__isnull=True, erased_at__isnull=True)
+    if user is None or user.has_perm(roles.VIEW_CUSTOMERS) or user.has_perm(roles.VIEW_ALL_CONVERSATIONS):
+        return qs
+    return qs.filter(id__in=visible_conversations(user).order_by().values("customer_id"))
+
+
+def _identity_candidates(text: str) -> list[str]:
+    """Exact identity values the query could be: as typed, as an e-mail, as an E.164 phone."""
+    from profiles.normalize import NormalizationError, normalize_email, normalize_phone
+
+    values = {text, text.lower()}
+    with contextlib.suppress(NormalizationError):
+        values.add(normalize_email(text))
+    if _PHONE_LIKE.match(text):
+        for region in ("", "RU", "PL", "GB", "US"):
+            with contextlib.suppress(NormalizationError):
+                values.add(normalize_phone(text, region))
+    return sorted(values)
+
+
+def search_customers(user_or_none, query: Any, limit: int = 20) -> list[Customer]:
+    """Customers by name or company (typo-tolerant), or by identity value (exact, or a substring)."""
+    text = clean_query(query)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    if len(text) < MIN_QUERY_LENGTH:
+        return []
+    base = _customers_visible_to(user_or_none)
+    exact_ids = list(
+        Identity.objects.filter(value__in=_identity_candidates(text)).values_list("customer_id", flat=True)[
+            :limit
+        ]
+    )
+    digits = re.sub(r"\D", "", text)
+    if connection.vendor != "postgresql":
+        match = Q(name__icontains=text) | Q(company__icontains=text) | Q(identities__value__icontains=text)
+        found = list(base.filter(match | Q(id__in=exact_ids)).distinct().order_by("name", "id")[:limit])
+        return found
+    substring_values = [_like_pattern(text)]
+    if _PHONE_LIKE.match(text) and len(digits) >= 5:
+        substring_values.append(_like_pattern(digits))
+    identity_sql = " OR ".join(["i.value ILIKE %s"] * len(substring_values))
+    # word_similarity (<%) forgives a typo in one word of a longer name: "Kowalsca" finds "Anna Kowalska".
+    # One branch per condition: with them OR-ed the planner prices a scan of a mid-sized table below the
+    # index, not knowing that similarity costs microseconds a row.
+    sql = f"""
+        SELECT id, word_similarity(%s, name) AS score FROM profiles_customer WHERE %s <%% name
+        UNION ALL
+        SELECT id, word_similarity(%s, company) FROM profiles_customer WHERE %s <%% company
+        UNION ALL
+        SELECT id, 0.8 FROM profiles_customer WHERE name ILIKE %s
+        UNION ALL
+        SELECT id, 0.7 FROM profiles_customer WHERE company ILIKE %s
+        UNION ALL
+        SELECT i.customer_id, 0.9 FROM profiles_identity i WHERE {identity_sql}
+        UNION ALL
+        SELECT unnest(%s::bigint[]), 2.0
+    """  # noqa: S608 (placeholders only)
+    like = _like_pattern(text)
+    params: list[Any] = [text, text, text, text, like, like, *substring_values, exact_ids]
+    scores: dict[int, float] = {}
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT id, max(score) AS s FROM ({sql}) t GROUP BY id ORDER BY s DESC, id DESC LIMIT 500",  # noqa: S608
+            params,
+        )
+        for pk, score in cur.fetchall():
+            scores[pk] = float(score)
+    customers = base.filter(id__in=list(scores)).prefetch_related("identities")
+    ranked = sorted(customers, key=lambda c: (-scores[c.pk], c.name.lower(), c.pk))
+    return ranked[:limit]
