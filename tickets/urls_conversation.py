@@ -1,3 +1,19 @@
 """Routes of one conversation (view, reply, notes, assignment …), under /inbox/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from tickets import views_conversation as views
+
+urlpatterns = [
+    path("<int:pk>/", views.conversation_detail, name="conversation_detail"),
+    path("<int:pk>/reply/", views.reply, name="conversation_reply"),
+    path("<int:pk>/notes/", views.add_note, name="conversation_note"),
+    path("<int:pk>/status/", views.set_status, name="conversation_status"),
+    path("<int:pk>/priority/", views.set_priority, name="conversation_priority"),
+    path("<int:pk>/assign/", views.assign, name="conversation_assign"),
+    path("<int:pk>/labels/add/", views.add_label, name="conversation_label_add"),
+    path("<int:pk>/labels/remove/", views.remove_label, name="conversation_label_remove"),
+    path("<int:pk>/snooze/", views.snooze, name="conversation_snooze"),
+    path("<int:pk>/messages/<int:message_id>/mail/", views.mail_frame, name="conversation_mail_frame"),
+    path("sms-count/", views.sms_count, name="conversation_sms_count"),
+]

@@ -1,0 +1,90 @@
+/* The conversation page: live SMS segment count, WhatsApp window notice, and the thread kept current
+ * from the app websocket (app.js dispatches `cxm:<type>` events on document). */
+(function () {
+  "use strict";
+
+  // Same GSM 03.38 rule as channels_app/rules.py; the alphabet comes from the server so they cannot drift.
+  function smsInfo(text, alphabet) {
+    var basic = alphabet.basic, ext = alphabet.extension;
+    var gsm = true, sizes = [];
+    Array.from(text).forEach(function (ch) {
+      if (basic.indexOf(ch) !== -1) sizes.push(1);
+      else if (ext.indexOf(ch) !== -1) sizes.push(2);
+      else gsm = false;
+    });
+    if (!gsm) sizes = Array.from(text).map(function (ch) { return ch.codePointAt(0) > 0xffff ? 2 : 1; });
+    var encoding = gsm ? "GSM-7" : "UCS-2";
+    var single = gsm ? 160 : 70, limit = gsm ? 153 : 67;
+    var total = sizes.reduce(function (a, b) { return a + b; }, 0);
+    if (total <= single) return { encoding: encoding, segments: total ? 1 : 0, chars: total };
+    var segments = 1, used = 0;
+    sizes.forEach(function (size) {
+      if (used + size > limit) { segments += 1; used = 0; }
+      used += size;
+    });
+    return { encoding: encoding, segments: segments, chars: total };
+  }
+
+  function refreshLimits(box) {
+    var select = box.querySelector("[data-reply-channel]");
+    var text = box.querySelector("[data-reply-text]");
+    var counter = box.querySelector("[data-sms-counter]");
+    var closed = box.querySelector("[data-wa-closed]");
+    var open = box.querySelector("[data-wa-open]");
+    var alphabetNode = box.querySelector("#sms-alphabet");
+    if (!select || !text || !counter || !alphabetNode) return;
+    var option = select.options[select.selectedIndex];
+    var kind = option ? option.dataset.kind : "";
+    counter.hidden = kind !== "sms";
+    if (kind === "sms") {
+      var info = smsInfo(text.value, JSON.parse(alphabetNode.textContent));
+      counter.textContent = counter.dataset.label
+        .replace("%(chars)s", info.chars).replace("%(segments)s", info.segments).replace("%(encoding)s", info.encoding);
+      counter.dataset.segments = info.segments;
+      counter.dataset.encoding = info.encoding;
+    }
+    var windowOpen = option ? option.dataset.windowOpen : undefined;
+    closed.hidden = !(kind === "whatsapp" && windowOpen === "0");
+    open.hidden = !(kind === "whatsapp" && windowOpen === "1");
+  }
+
+  function bind() {
+    var box = document.getElementById("reply-box");
+    if (box) refreshLimits(box);
+  }
+
+  document.addEventListener("input", function (event) {
+    var box = event.target.closest && event.target.closest("#reply-box");
+    if (box) refreshLimits(box);
+  });
+  document.addEventListener("change", function (event) {
+    var box = event.target.closest && event.target.closest("#reply-box");
+    if (box) refreshLimits(box);
+  });
+
+  // The newest message is what the agent answers: start the thread scrolled to its end.
+  function scrollThread() {
+    var thread = document.getElementById("thread");
+    if (thread) thread.scrollTop = thread.scrollHeight;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { bind(); scrollThread(); });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    bind();
+    if (event.target && event.target.id === "thread") scrollThread();
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.target && event.target.id === "thread") scrollThread();
+  });
+
+  // Someone else's message or note on this conversation: fetch the thread again. The reply box keeps
+  // its draft and its last-seen id, so a send after this still warns about the new reply.
+  function onConversationEvent(event) {
+    var page = document.getElementById("conversation");
+    var detail = event.detail || {};
+    if (!page || !window.htmx || String(detail.conversation_id) !== page.dataset.conversationId) return;
+    window.htmx.ajax("GET", page.dataset.threadUrl, { target: "#thread", swap: "outerHTML" });
+  }
+  document.addEventListener("cxm:message.created", onConversationEvent);
+  document.addEventListener("cxm:note.created", onConversationEvent);
+})();

@@ -1,0 +1,157 @@
+"""The conversation page in real Chromium against the real ASGI server: a reply through another channel of
+the same customer, and an HTML mail whose scripts never run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import Team
+from accounts.roles import Role
+from channels_app.models import OutboundMessage
+from channels_app.services import do_create_channel
+from profiles.models import Customer, Identity, IdentityKind
+from surveys.models import Survey, SurveyKind, SurveyResponse
+from tests.browser.asgi_server import asgi_server
+from tests.browser.test_profile_page import sign_in
+from tests.workers import free_port
+from tickets.models import Conversation, Direction, InternalNote, Label, Message
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "conversation.png"
+
+# Stored as-is, bypassing the inbound sanitizer: the page must hold even against a row written some other
+# way. postMessage crosses origins, so a script that ran inside the frame would be seen by the parent.
+HOSTILE_MAIL = """
+<p>Hello, the invoice you sent has the wrong VAT number. Could you correct it?</p>
+<p>Thanks,<br>Anna</p>
+<script>window.parent.pwned = 1; parent.postMessage("pwned", "*");</script>
+<img src="x" onerror="parent.postMessage('pwned', '*')">
+<svg onload="parent.postMessage('pwned', '*')"></svg>
+<a href="javascript:parent.postMessage('pwned','*')">details</a>
+<img src="https://example.invalid/pixel.gif" alt="">
+"""
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path) -> Iterator[str]:
+    with asgi_server(port=free_port(), redis_url=settings.REDIS_URL, log=tmp_path / "server.log") as base:
+        yield base
+
+
+def build(agent) -> Conversation:
+    now = timezone.now().replace(microsecond=0)
+    team = Team.objects.create(name="Support")
+    agent.teams.add(team)
+    email = do_create_channel(kind="email", name="Support mailbox", address="help@acme.test", teams=[team])
+    telegram = do_create_channel(kind="telegram", name="Acme Bot", teams=[team])
+    do_create_channel(kind="sms", name="Acme SMS", teams=[team])
+    anna = Customer.objects.create(name="Anna Kowalska", company="Kowalska Consulting", location="Kraków")
+    Identity.objects.create(customer=anna, kind=IdentityKind.EMAIL, value="anna@kowalska.pl", verified=True)
+    Identity.objects.create(customer=anna, kind=IdentityKind.TELEGRAM, value="501234567")
+    Identity.objects.create(customer=anna, kind=IdentityKind.PHONE, value="+48601234567")
+    conv = Conversation.objects.create(
+        customer=anna,
+        channel=email,
+        subject="Invoice for March",
+        created_at=now - timedelta(hours=3),
+        last_activity_at=now - timedelta(minutes=20),
+    )
+    Message.objects.create(
+        conversation=conv,
+        channel=email,
+        direction=Direction.INBOUND,
+        subject="Invoice for March",
+        body="Hello, the invoice you sent has the wrong VAT number.",
+        html=HOSTILE_MAIL,
+        created_at=now - timedelta(hours=3),
+    )
+    Message.objects.create(
+        conversation=conv,
+        channel=email,
+        direction=Direction.OUTBOUND,
+        author=agent,
+        body="Sorry about that, Anna — which VAT number should it show?",
+        created_at=now - timedelta(hours=2),
+    )
+    note = InternalNote.objects.create(
+        conversation=conv, author=agent, body="Finance must reissue; ask @marta."
+    )
+    # created_at is auto_now_add: move it between the messages it was written among.
+    InternalNote.objects.filter(pk=note.pk).update(created_at=now - timedelta(minutes=90))
+    Message.objects.create(
+        conversation=conv,
+        channel=telegram,
+        direction=Direction.INBOUND,
+        body="PL5260250995, thanks! Writing here, easier on the phone.",
+        created_at=now - timedelta(minutes=20),
+    )
+    old = Conversation.objects.create(
+        customer=anna, channel=telegram, subject="Order 1042", created_at=now - timedelta(days=9),
+        last_activity_at=now - timedelta(days=9), status="resolved",
+    )  # fmt: skip
+    survey = Survey.objects.create(kind=SurveyKind.NPS, name="After support")
+    SurveyResponse.objects.create(
+        survey=survey, customer=anna, conversation=old, channel=telegram, score=9, created_at=now
+    )
+    conv.labels.add(Label.objects.create(name="Billing", color="amber"))
+    return conv
+
+
+def test_reply_through_another_channel_and_mail_scripts_never_run(server, page, make_user):
+    from playwright.sync_api import expect
+
+    agent = make_user(Role.AGENT, first_name="Marta", last_name="Nowak", username="marta")
+    conv = build(agent)
+    sign_in(page, server, agent)
+    page.add_init_script("window.__messages = []; addEventListener('message', e => __messages.push(e.data));")
+
+    page.goto(f"{server}/inbox/{conv.pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Invoice for March")
+    thread = page.get_by_test_id("thread")
+    expect(thread.get_by_test_id("message")).to_have_count(3)
+    expect(thread.get_by_test_id("note")).to_contain_text("Finance must reissue")
+    # The last inbound message came through Telegram: that is the default way back.
+    expect(page.get_by_test_id("reply-channel").locator("option:checked")).to_contain_text("Acme Bot")
+
+    # The mail frame: sandboxed, and nothing in it ran.
+    frame = page.locator("iframe.mail-iframe")
+    expect(frame).to_have_attribute("sandbox", "allow-popups allow-popups-to-escape-sandbox")
+    expect(page.frame_locator("iframe.mail-iframe").locator("body")).to_contain_text("wrong VAT number")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.pwned") is None
+    assert page.evaluate("window.__messages") == []
+
+    # Reply by SMS instead: the segment count follows the text.
+    page.get_by_test_id("reply-channel").select_option(label="SMS · Acme SMS → +48601234567")
+    text = "Corrected invoice is on its way to anna@kowalska.pl."
+    page.get_by_test_id("reply-text").fill(text)
+    counter = page.get_by_test_id("sms-counter")
+    expect(counter).to_be_visible()
+    expect(counter).to_have_attribute("data-segments", "1")
+    expect(counter).to_have_attribute("data-encoding", "GSM-7")
+    page.get_by_test_id("send").click()
+    expect(page.get_by_test_id("reply-sent")).to_be_visible()
+    expect(thread.get_by_test_id("message")).to_have_count(4)
+    expect(thread.get_by_test_id("message").last).to_contain_text(text)
+    expect(thread.get_by_test_id("message").last).to_have_attribute("data-channel-kind", "sms")
+
+    outbound = OutboundMessage.objects.select_related("channel", "message").get()
+    assert outbound.channel.kind == "sms"
+    assert outbound.recipient == "+48601234567"
+    assert outbound.message.author == agent and outbound.payload["text"] == text
+
+    # "Show images" swaps in a frame that may load https images; still no script ran.
+    page.get_by_test_id("show-images").click()
+    expect(page.get_by_test_id("show-images")).to_have_count(0)
+    assert page.evaluate("window.__messages") == []
+
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(SCREENSHOT))
