@@ -183,11 +183,19 @@ class Attachment(models.Model):
 
 # Imported here so Django finds them as models of this app; they live in their own modules for size.
 from tickets.sla_models import BusinessHours, Holiday, SlaPolicy  # noqa: E402
-from tickets.work_models import ConversationRead, InternalNote, Label  # noqa: E402
+from tickets.work_models import (  # noqa: E402
+    AssignmentRule,
+    CannedResponse,
+    ConversationRead,
+    InternalNote,
+    Label,
+)
 
 __all__ = [
+    "AssignmentRule",
     "Attachment",
     "BusinessHours",
+    "CannedResponse",
     "Conversation",
     "ConversationRead",
     "Holiday",

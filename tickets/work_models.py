@@ -53,3 +53,55 @@ class ConversationRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.conversation_id} at {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class AssignmentRule(models.Model):
+    """How new conversations of a channel (or a team's channels) find an agent automatically."""
+
+    ROUND_ROBIN = "round_robin"
+    LEAST_LOADED = "least_loaded"
+    STRATEGIES = [(ROUND_ROBIN, _("Round robin")), (LEAST_LOADED, _("Least loaded"))]
+
+    channel = models.OneToOneField(
+        "channels_app.Channel",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="assignment_rule",
+    )
+    team = models.OneToOneField(
+        "accounts.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="assignment_rule"
+    )
+    strategy = models.CharField(_("strategy"), max_length=16, choices=STRATEGIES, default=ROUND_ROBIN)
+    is_active = models.BooleanField(_("active"), default=True)
+    # Round robin remembers who got the last one.
+    last_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
+
+    def __str__(self) -> str:
+        return f"{self.channel or self.team}: {self.strategy}"
+
+
+class CannedResponse(models.Model):
+    """A saved reply; `{{ customer.first_name }}`-style placeholders are filled from the profile."""
+
+    title = models.CharField(_("title"), max_length=120)
+    shortcut = models.SlugField(_("shortcut"), max_length=40, unique=True)
+    body = models.TextField(_("text"))
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="canned_responses"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+
+    def __str__(self) -> str:
+        return self.title
