@@ -84,6 +84,9 @@ class Conversation(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "-last_activity_at", "-id"], name="conv_status_activity"),
+            # The inbox's default views (All, Mine, a team's) read newest activity first, any status.
+            models.Index(fields=["-last_activity_at", "-id"], name="conv_activity"),
+            models.Index(fields=["waiting_since", "id"], name="conv_waiting"),
             models.Index(fields=["assignee", "status", "-last_activity_at"], name="conv_assignee_status"),
             models.Index(fields=["channel", "-last_activity_at"], name="conv_channel_activity"),
         ]
