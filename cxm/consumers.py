@@ -6,7 +6,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from cxm import realtime
+from cxm import presence, realtime
 
 # Application close codes (4000-4999 are free for applications per RFC 6455).
 CLOSE_UNAUTHENTICATED = 4401
@@ -31,6 +31,7 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "hello", "user": user.get_username()})
 
     async def disconnect(self, code: int) -> None:
+        await presence.on_disconnect(self)
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -44,7 +45,12 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
         if content.get("type") == "ping":
             await self.send_json({"type": realtime.PONG, "ts": content.get("ts")})
             return
+        if await presence.handle(self, content):
+            return
         await self.send_json({"type": "error", "error": "unknown message type"})
+
+    async def presence_update(self, message: dict[str, Any]) -> None:
+        await presence.on_update(self, message)
 
     async def app_event(self, message: dict[str, Any]) -> None:
         if not await self._still_allowed():

@@ -109,3 +109,24 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "priority", "channel", "business_hours")
     list_select_related = ("channel", "business_hours")
     search_fields = ("name",)
+
+
+# Automatic assignment and canned responses.
+from tickets.models import AssignmentRule, CannedResponse  # noqa: E402
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "channel", "team", "strategy", "is_active", "last_assignee")
+    list_filter = ("is_active", "strategy")
+    list_select_related = ("channel", "team", "last_assignee")
+    raw_id_fields = ("last_assignee",)
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("title", "shortcut", "team", "created_at")
+    list_filter = ("team",)
+    list_select_related = ("team",)
+    search_fields = ("title", "shortcut", "body")
+    prepopulated_fields = {"shortcut": ("title",)}

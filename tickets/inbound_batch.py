@@ -25,6 +25,7 @@ from profiles.normalize import match_key, normalize_or_keep
 from profiles.reveal import do_attach_revealed, revealed_in
 from profiles.services import do_resolve_sender, lock_customer
 from tickets import events
+from tickets.assignment import do_auto_assign
 from tickets.models import Conversation, ConversationStatus, Message
 from tickets.services import clean_message, inbound_message_row
 from tickets.sla import do_apply_sla
@@ -106,6 +107,7 @@ def do_record_inbound_batch(*, items: Sequence[InboundItem]) -> list[Message]:
         stored.append((row, new_conversation))
 
     Conversation.objects.bulk_create(new_conversations)
+    do_auto_assign(conversations=new_conversations)
     _update_conversations(list(touched.values()))
     # The customer is now waiting: first- or next-response and resolution clocks, one UPDATE for all.
     do_apply_sla(conversations=[*new_conversations, *touched.values()], event="customer_message", at=now)

@@ -18,6 +18,7 @@ from profiles.normalize import normalize_or_keep
 from profiles.reveal import do_attach_revealed
 from profiles.services import do_resolve_sender, fill_identity_display, lock_customer
 from tickets import events
+from tickets.assignment import do_auto_assign
 from tickets.attachments import do_store_attachments
 from tickets.cleaning import clean_json, clean_text
 from tickets.models import Conversation, ConversationStatus, Direction, Message
@@ -59,6 +60,7 @@ def do_record_inbound_message(
             created_at=sent_at,
             last_activity_at=sent_at,
         )
+        do_auto_assign(conversations=[conversation])
     else:
         _touch(conversation, at=sent_at, reopen=not message.automated)
 

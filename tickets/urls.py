@@ -7,4 +7,5 @@ urlpatterns = [
     path("rows/<int:pk>/", views.inbox_row, name="inbox_row"),
     path("", include("tickets.urls_conversation")),
     path("", include("tickets.urls_search")),
+    path("", include("tickets.urls_assignment")),
 ]

@@ -57,7 +57,9 @@ def test_a_run_takes_the_same_number_of_queries_whatever_its_size(client, channe
     small = queries_to_process(client, channel, 5, 3, "small")
     large = queries_to_process(client, channel, 60, 30, "large")
     assert large == small
-    assert large <= 25
+    # Claim, identities, customers, locks, duplicates, open conversations, writes per table, SLA
+    # deadlines and assignment rules: a fixed set of statements per run, never one per message.
+    assert large <= 32
     assert Message.objects.count() == 65
     assert set(InboundEvent.objects.values_list("status", flat=True)) == {InboundStatus.DONE}
 
