@@ -85,6 +85,18 @@
     if (!page || !window.htmx || String(detail.conversation_id) !== page.dataset.conversationId) return;
     window.htmx.ajax("GET", page.dataset.threadUrl, { target: "#thread", swap: "outerHTML" });
   }
+  // A canned response fills the reply box (its placeholders were filled on the server for this customer).
+  document.addEventListener("click", function (event) {
+    var item = event.target.closest("[data-canned-text]");
+    if (!item) return;
+    var box = document.querySelector("[data-reply-text]");
+    if (!box) return;
+    box.value = item.getAttribute("data-canned-text");
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    var picker = item.closest("details");
+    if (picker) picker.open = false;
+    box.focus();
+  });
   document.addEventListener("cxm:message.created", onConversationEvent);
   document.addEventListener("cxm:note.created", onConversationEvent);
 })();

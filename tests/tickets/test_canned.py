@@ -6,21 +6,16 @@ import html as html_lib
 
 import pytest
 from django.test import Client
-from django.urls import include, path
 from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.roles import Role
 from channels_app.models import Channel
-from cxm import urls as cxm_urls
 from profiles.models import Customer
 from tickets.canned import canned_for, render_canned
 from tickets.models import CannedResponse, Conversation
 
-# Until tickets.urls includes tickets.urls_assignment, this module serves the routes itself.
-urlpatterns = [path("inbox/", include("tickets.urls_assignment")), *cxm_urls.urlpatterns]
-
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -186,3 +181,15 @@ def test_admin_pages(model, team):
     canned("Hi", shortcut="hi", title="Hello", team=team)
     for url in (f"/admin/tickets/{model}/", f"/admin/tickets/{model}/add/"):
         assert client.get(url).status_code == 200, url
+
+    def test_the_reply_box_offers_the_picker_and_its_items_carry_the_filled_text(
+        self, agent, conversation, team
+    ):
+        canned("Hi {{ customer.first_name }}!", shortcut="hi", title="Hello", team=team)
+        page = self.client(agent).get(f"/inbox/{conversation.pk}/").content.decode()
+        assert 'data-testid="canned-picker"' in page
+        assert f'hx-get="/inbox/{conversation.pk}/canned/"' in page
+        items = (
+            self.client(agent).get(self.url(conversation), headers={"HX-Request": "true"}).content.decode()
+        )
+        assert 'data-canned-text="Hi ' in items
