@@ -85,6 +85,33 @@
     if (!page || !window.htmx || String(detail.conversation_id) !== page.dataset.conversationId) return;
     window.htmx.ajax("GET", page.dataset.threadUrl, { target: "#thread", swap: "outerHTML" });
   }
+  // The daily moves on a conversation (listed in the shortcuts overlay). Never while typing.
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var dialog = document.getElementById("shortcuts-dialog");
+    if (dialog && dialog.open) return;
+    var element = null;
+    if (event.key === "r") element = document.querySelector("[data-reply-text]");
+    else if (event.key === "n") element = document.querySelector("[data-testid='note-body']");
+    else if (event.key === "e") element = document.querySelector("[data-testid='status-resolved']");
+    else if (event.key === "a") {
+      var assignee = document.querySelector("[data-testid='assignee']");
+      var me = assignee && assignee.querySelector("option[value='me']");
+      if (me) {
+        event.preventDefault();
+        assignee.value = "me";
+        assignee.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+      return;
+    }
+    if (!element) return;
+    event.preventDefault();
+    if (element.tagName === "BUTTON") element.click();
+    else element.focus();
+  });
+
   // A canned response fills the reply box (its placeholders were filled on the server for this customer).
   document.addEventListener("click", function (event) {
     var item = event.target.closest("[data-canned-text]");

@@ -121,14 +121,6 @@
     // Enter on the focused link opens it natively.
   }
 
-  function addShortcutHelp() {
-    var extra = document.getElementById("inbox-shortcuts");
-    var help = document.querySelector("#shortcuts-dialog .shortcut-list");
-    if (!extra || !help || help.hasAttribute("data-inbox-shortcuts")) return;
-    help.setAttribute("data-inbox-shortcuts", "");
-    help.appendChild(extra.content.cloneNode(true));
-  }
-
   /* ---- Filters and pages -------------------------------------------------------------------- */
 
   function dropDuplicateRows() {
@@ -164,7 +156,6 @@
         });
       });
     }
-    addShortcutHelp();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -155,3 +155,30 @@ def test_reply_through_another_channel_and_mail_scripts_never_run(server, page, 
     page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
     page.mouse.move(0, 0)
     page.screenshot(path=str(SCREENSHOT))
+
+
+def test_keyboard_shortcuts_reply_note_assign_and_resolve(server, page, make_user):
+    from playwright.sync_api import expect
+
+    agent = make_user(Role.AGENT, first_name="Marta", last_name="Nowak", username="marta")
+    conv = build(agent)
+    sign_in(page, server, agent)
+    page.goto(f"{server}/inbox/{conv.pk}/")
+    page.locator("body").click(position={"x": 5, "y": 5})
+
+    page.keyboard.press("r")
+    expect(page.get_by_test_id("reply-text")).to_be_focused()
+    page.get_by_test_id("reply-text").blur()
+    page.keyboard.press("n")
+    expect(page.get_by_test_id("note-body")).to_be_focused()
+    page.get_by_test_id("note-body").blur()
+
+    page.keyboard.press("a")
+    expect(page.get_by_test_id("assignee").locator("option:checked")).to_contain_text("Marta")
+    page.keyboard.press("e")
+    expect(page.get_by_test_id("status-resolved")).to_have_attribute("aria-pressed", "true")
+    conv.refresh_from_db()
+    assert (conv.assignee_id, conv.status) == (agent.pk, "resolved")
+
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("shortcuts-help")).to_contain_text("Write an internal note")
