@@ -10,7 +10,7 @@ import asyncio
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -24,6 +24,8 @@ PONG = "pong"
 class SystemNotice(TypedDict):
     level: str
     text: str
+    # Where the notice leads (a conversation): the browser may show it as a desktop notification.
+    url: NotRequired[str]
 
 
 def user_group(user_id: int) -> str:

@@ -142,6 +142,10 @@ def _notify(conversation: Conversation) -> None:
     user = conversation.assignee
     assert user is not None
     with translation.override(user.language or settings.LANGUAGE_CODE):
-        notice: realtime.SystemNotice = {"level": "info", "text": _("New conversation assigned to you")}
+        notice: realtime.SystemNotice = {
+            "level": "info",
+            "text": _("New conversation assigned to you"),
+            "url": f"/inbox/{conversation.pk}/",
+        }
     # realtime.publish sends after the transaction commits.
     realtime.publish([realtime.user_group(user.pk)], realtime.SYSTEM_NOTICE, dict(notice))

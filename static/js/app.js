@@ -467,6 +467,31 @@
 
   /* ---- Start ---------------------------------------------------------------------------------- */
 
+  /* Desktop notifications for notices that point somewhere (a conversation assigned to you), shown
+     only while the tab is in the background: in front, the toast says it already. The browser asks
+     for permission only after the agent clicks "Notify me". */
+  function installDesktopNotifications() {
+    var button = document.querySelector("[data-enable-notifications]");
+    if (!button || !("Notification" in window) || Notification.permission !== "default") return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      Notification.requestPermission().then(function () {
+        button.hidden = true;
+      });
+    });
+  }
+
+  function desktopNotify(payload) {
+    if (!payload || !payload.url || !payload.text || !("Notification" in window)) return;
+    if (Notification.permission !== "granted" || !document.hidden) return;
+    var note = new Notification(payload.text, { tag: payload.url });
+    note.onclick = function () {
+      window.focus();
+      window.location.assign(payload.url);
+      note.close();
+    };
+  }
+
   function init() {
     installClickHandlers();
     installShortcuts();
@@ -478,7 +503,9 @@
     });
     cxm.on("system.notice", function (payload) {
       if (payload && payload.text) cxm.toast(payload.text, payload.level);
+      desktopNotify(payload);
     });
+    installDesktopNotifications();
 
     var path = document.body.getAttribute("data-ws-path");
     if (path && "WebSocket" in window) {

@@ -182,3 +182,30 @@ def test_keyboard_shortcuts_reply_note_assign_and_resolve(server, page, make_use
 
     page.keyboard.press("?")
     expect(page.get_by_test_id("shortcuts-help")).to_contain_text("Write an internal note")
+
+
+def test_an_assignment_notice_becomes_a_desktop_notification_while_the_tab_is_hidden(server, page, make_user):
+    from playwright.sync_api import expect
+
+    from cxm import realtime
+
+    agent = make_user(Role.AGENT, first_name="Marta", last_name="Nowak", username="marta")
+    sign_in(page, server, agent)
+    # A stand-in for the browser's Notification API (granted) and a tab in the background.
+    page.add_init_script(
+        """
+        window.__shown = [];
+        window.Notification = function (title, options) { window.__shown.push([title, options.tag]); };
+        window.Notification.permission = "granted";
+        Object.defineProperty(document, "hidden", { get: () => true });
+        """
+    )
+    page.goto(f"{server}/inbox/")
+    expect(page.get_by_test_id("ws-status")).to_have_attribute("data-state", "connected")
+    realtime.publish_now(
+        [realtime.user_group(agent.pk)],
+        realtime.SYSTEM_NOTICE,
+        {"level": "info", "text": "New conversation assigned to you", "url": "/inbox/42/"},
+    )
+    page.wait_for_function("window.__shown.length === 1")
+    assert page.evaluate("window.__shown") == [["New conversation assigned to you", "/inbox/42/"]]

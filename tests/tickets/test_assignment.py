@@ -219,7 +219,11 @@ def test_assignee_is_told_after_commit(
         (
             [realtime.user_group(a.pk)],
             realtime.SYSTEM_NOTICE,
-            {"level": "info", "text": "New conversation assigned to you"},
+            {
+                "level": "info",
+                "text": "New conversation assigned to you",
+                "url": f"/inbox/{conversations[0].pk}/",
+            },
         )
     ]
 
