@@ -45,3 +45,14 @@ def page(chromium_browser, request):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+def screenshot_path(name: str) -> Path:
+    """Where a test saves a page picture: the README's docs/img when CXM_UPDATE_SCREENSHOTS=1 (to
+    refresh them on purpose), otherwise test-results/, so a test run never changes tracked files."""
+    import os
+
+    if os.environ.get("CXM_UPDATE_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / "img" / name
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / name

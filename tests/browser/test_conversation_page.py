@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,12 +17,13 @@ from channels_app.services import do_create_channel
 from profiles.models import Customer, Identity, IdentityKind
 from surveys.models import Survey, SurveyKind, SurveyResponse
 from tests.browser.asgi_server import asgi_server
+from tests.browser.conftest import screenshot_path
 from tests.browser.test_profile_page import sign_in
 from tests.workers import free_port
 from tickets.models import Conversation, Direction, InternalNote, Label, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "conversation.png"
+SCREENSHOT = screenshot_path("conversation.png")
 
 # Stored as-is, bypassing the inbound sanitizer: the page must hold even against a row written some other
 # way. postMessage crosses origins, so a script that ran inside the frame would be seen by the parent.

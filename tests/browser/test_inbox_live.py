@@ -9,7 +9,6 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,11 +23,12 @@ from channels_app.adapters.api import sign
 from channels_app.services import do_create_channel
 from profiles.models import Customer
 from tests.browser.asgi_server import asgi_server
+from tests.browser.conftest import screenshot_path
 from tests.workers import celery_worker, free_port
 from tickets.models import Conversation, ConversationRead, Direction, Label, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "inbox.png"
+SCREENSHOT = screenshot_path("inbox.png")
 API_SECRET = "inbox-live-signing-secret-0123456789"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -39,11 +38,12 @@ from profiles.timeline import (
 )
 from surveys.models import Survey, SurveyKind, SurveyResponse
 from tests.browser.asgi_server import asgi_server
+from tests.browser.conftest import screenshot_path
 from tests.workers import free_port
 from tickets.models import Conversation, ConversationStatus, Direction, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "profile.png"
+SCREENSHOT = screenshot_path("profile.png")
 
 
 @pytest.fixture
