@@ -33,11 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import inbox_search  # noqa: E402
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+from bench.common import percentile, setup_django  # noqa: E402
 
 
 def long_conversation(length: int) -> int:
@@ -225,7 +221,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8798)
     args = parser.parse_args()
 
-    inbox_search.setup(args.database_url, args.redis_url)
+    setup_django(args.database_url, args.redis_url)
     inbox_search.load(args.messages)
     conversation_id = long_conversation(500)
     from tickets.models import Conversation, Message

@@ -25,7 +25,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import percentile, setup_django  # noqa: E402
 
 TEAMS = 4
 BENCH_PASSWORD = "bench-password-123"
@@ -118,31 +119,6 @@ QUERIES = [
     "mówienie", "efund", "40123", "Kowalsca", "Петрв", "xyzzyq", "несуществующее слово", "zz", "ab",
 ]  # fmt: skip
 assert len(QUERIES) == 50
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-def setup(database_url: str, redis_url: str) -> None:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("PYTEST_XDIST_WORKER", None)
-    subprocess.run(
-        [sys.executable, "scripts/probe.py", "createdb", database_url], cwd=ROOT, env=env, check=True
-    )
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "DEBUG", "LOG_LEVEL")})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
-    import django
-
-    django.setup()
 
 
 def search_index_sql() -> list[tuple[str, str]]:
@@ -331,7 +307,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/cxm_bench_inbox")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
-    setup(args.database_url, args.redis_url)
+    setup_django(args.database_url, args.redis_url)
     load(args.messages)
 
     from django.test import Client

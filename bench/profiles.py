@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,30 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-def setup(database_url: str, redis_url: str) -> None:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("PYTEST_XDIST_WORKER", None)
-    subprocess.run(
-        [sys.executable, "scripts/probe.py", "createdb", database_url], cwd=ROOT, env=env, check=True
-    )
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "REDIS_URL", "DEBUG", "LOG_LEVEL")})
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxm.settings")
-    import django
-
-    django.setup()
+from bench.common import percentile, setup_django  # noqa: E402
 
 
 def load_customers(count: int) -> None:
@@ -248,7 +224,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     args = parser.parse_args()
 
-    setup(args.database_url, args.redis_url)
+    setup_django(args.database_url, args.redis_url)
     load_customers(args.customers)
     customer = busy_customer(args.events)
     print(f"machine: {os.cpu_count()} cores; {args.customers} customers; one with {args.events} touchpoints")

@@ -18,7 +18,7 @@ from profiles.models import Customer, Identity, IdentityKind
 from surveys.models import Survey, SurveyKind, SurveyResponse
 from tests.browser.asgi_server import asgi_server
 from tests.browser.conftest import screenshot_path
-from tests.browser.test_profile_page import sign_in
+from tests.browser.session import sign_in
 from tests.workers import free_port
 from tickets.models import Conversation, Direction, InternalNote, Label, Message
 

@@ -9,12 +9,9 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.contrib.staticfiles import finders
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -24,6 +21,7 @@ from channels_app.services import do_create_channel
 from profiles.models import Customer
 from tests.browser.asgi_server import asgi_server
 from tests.browser.conftest import screenshot_path
+from tests.browser.session import sign_in
 from tests.workers import celery_worker, free_port
 from tickets.models import Conversation, ConversationRead, Direction, Label, Message
 
@@ -41,24 +39,6 @@ def stack(transactional_db, tmp_path) -> Iterator[str]:
         celery_worker(redis_url=settings.REDIS_URL, log=log),
     ):
         yield base
-
-
-def serve_static(route) -> None:
-    # The server does not serve /static/ outside production; the browser gets it from the source tree.
-    path = urlsplit(route.request.url).path.removeprefix("/static/")
-    found = finders.find(path)
-    if isinstance(found, str):
-        route.fulfill(path=found)
-    else:
-        route.fulfill(status=404, body="")
-
-
-def sign_in(page, base: str, user: User) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
-    page.route(re.compile(r"/static/"), serve_static)
 
 
 def post_api_over_http(base: str, channel_id: int, payload: dict) -> int:

@@ -11,8 +11,8 @@ from django.conf import settings
 from accounts.roles import Role
 from cxm import presence
 from tests.browser.asgi_server import asgi_server
+from tests.browser.session import sign_in
 from tests.browser.test_conversation_page import build
-from tests.browser.test_profile_page import sign_in
 from tests.workers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

@@ -6,12 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.contrib.staticfiles import finders
-from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
@@ -39,6 +36,7 @@ from profiles.timeline import (
 from surveys.models import Survey, SurveyKind, SurveyResponse
 from tests.browser.asgi_server import asgi_server
 from tests.browser.conftest import screenshot_path
+from tests.browser.session import sign_in
 from tests.workers import free_port
 from tickets.models import Conversation, ConversationStatus, Direction, Message
 
@@ -51,25 +49,6 @@ def server(transactional_db, tmp_path) -> Iterator[str]:
     """uvicorn serving the app and its websocket. Request it before `page`."""
     with asgi_server(port=free_port(), redis_url=settings.REDIS_URL, log=tmp_path / "server.log") as base:
         yield base
-
-
-def serve_static(route) -> None:
-    # Production serves /static/ through WhiteNoise from collected files; here the browser gets them
-    # straight from the source tree, so the page is styled without a collectstatic step.
-    path = urlsplit(route.request.url).path.removeprefix("/static/")
-    found = finders.find(path)
-    if isinstance(found, str):
-        route.fulfill(path=found)
-    else:
-        route.fulfill(status=404, body="")
-
-
-def sign_in(page, base: str, user: User) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
-    page.route(re.compile(r"/static/"), serve_static)
 
 
 def talk(conv: Conversation, text: str, *, at, direction=Direction.INBOUND, new=False) -> Message:

@@ -171,3 +171,31 @@ def test_database_failure_answers_503_so_the_provider_retries(client, channel, m
 
     monkeypatch.setattr("channels_app.webhooks.do_store_inbound_event", broken)
     assert deliver_fixture(client, channel, "message__text.json").status_code == 503
+
+
+def test_a_deactivated_or_rekeyed_channel_is_seen_by_the_next_webhook_at_once(
+    client, channel, django_capture_on_commit_callbacks
+):
+    """Webhooks remember channels for a few seconds; a change made through the services is not delayed."""
+    from channels_app.services import do_update_channel
+
+    new_secret = "a-brand-new-signing-secret-0123456789"
+    body = fixture_bytes("api", "message__text.json")
+    assert deliver(client, channel, body).status_code == 200  # the channel is now remembered
+
+    def update(*, is_active: bool, credentials: dict) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            do_update_channel(
+                channel=channel,
+                name=channel.name,
+                address=channel.address,
+                is_active=is_active,
+                credential_updates=credentials,
+                teams=[],
+            )
+
+    update(is_active=True, credentials={"signing_secret": new_secret})
+    assert deliver(client, channel, body).status_code == 403  # the old secret no longer works
+    assert deliver(client, channel, body, secret=new_secret).status_code == 200
+    update(is_active=False, credentials={})
+    assert deliver(client, channel, body, secret=new_secret).status_code == 404
