@@ -13,6 +13,8 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
+from cxm.rate_window import SlidingWindow
+
 # A viewer disappears this long after their last join/heartbeat (the page beats every 15 s).
 PRESENCE_TTL = 30.0
 # "… is typing" fades this long after the last keystroke report (the page reports every 3 s at most).
@@ -30,6 +32,12 @@ LAYER_TYPE = "presence.update"
 
 ERROR_FORBIDDEN = "forbidden"
 ERROR_INVALID = "invalid conversation"
+ERROR_RATE = "rate_limited"
+# Each presence message costs Redis writes and a broadcast to every viewer. An honest page sends a
+# heartbeat every 15 s, a typing report every 3 s at most and a join/leave per visit: 20 per 10 s
+# leaves room for several tabs on one socket and stops a script from flooding the others.
+RATE_MESSAGES = 20
+RATE_WINDOW_S = 10.0
 
 
 def conversation_group(conversation_id: int) -> str:
@@ -184,6 +192,12 @@ async def handle(consumer: Any, content: dict[str, Any]) -> bool:
     kind = content.get("type")
     if kind not in MESSAGE_TYPES:
         return False
+    limiter = getattr(consumer, "presence_rate", None)
+    if limiter is None:
+        limiter = consumer.presence_rate = SlidingWindow(RATE_MESSAGES, RATE_WINDOW_S)
+    if not limiter.allow():
+        await consumer.send_json({"type": "error", "error": ERROR_RATE})
+        return True
     raw = content.get("conversation")
     if isinstance(raw, bool) or not isinstance(raw, int | str):
         await consumer.send_json({"type": "error", "error": ERROR_INVALID})

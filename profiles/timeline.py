@@ -92,3 +92,8 @@ def event_entries(events: list[CustomerEvent]) -> list[TimelineEntry]:
         )
         for event in events
     ]
+
+
+def update_survey_answer(response: SurveyResponse) -> None:
+    """The comment arrived after the score (one-click and in-channel answers)."""
+    TimelineEntry.objects.filter(survey_response=response).update(summary=_summary(response.comment))

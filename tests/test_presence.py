@@ -229,3 +229,31 @@ def test_presence_expires_without_heartbeat(conversation, alice, bob, monkeypatc
         await b.disconnect()
 
     run_async(scenario)
+
+
+def test_a_flood_of_presence_messages_is_refused_past_the_limit(conversation, alice):
+    _prepare(alice)
+
+    async def scenario():
+        a = await _connect(alice)
+        for _ in range(presence.RATE_MESSAGES):
+            await a.send_json_to({"type": "typing", "conversation": conversation.pk})
+            assert (await _next_presence(a))["conversation"] == conversation.pk
+        await a.send_json_to({"type": "typing", "conversation": conversation.pk})
+        assert await a.receive_json_from(timeout=3) == {"type": "error", "error": presence.ERROR_RATE}
+        # The socket stays usable for everything else.
+        await a.send_json_to({"type": "ping", "ts": 1})
+        assert (await a.receive_json_from(timeout=3))["type"] == "pong"
+        await a.disconnect()
+
+    run_async(scenario)
+
+
+def test_sliding_window_frees_up_as_time_passes():
+    from cxm.rate_window import SlidingWindow
+
+    window = SlidingWindow(2, 10.0)
+    assert window.allow(0.0) and window.allow(1.0)
+    assert not window.allow(5.0)
+    assert window.allow(10.5)  # the first one left the window
+    assert not window.allow(10.6)

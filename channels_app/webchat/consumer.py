@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections import deque
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -41,6 +39,7 @@ from channels_app.webchat.labels import error_text, visitor_language, widget_lab
 from channels_app.webchat.origins import origin_allowed
 from channels_app.webchat.selectors import visitor_history
 from channels_app.webchat.services import VisitorProfile, do_store_visitor_message
+from cxm.rate_window import SlidingWindow
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.language = visitor_language((query.get("lang") or [""])[0])
-        self.sent_at: deque[float] = deque()
+        self.rate = SlidingWindow(limits.RATE_LIMIT_MESSAGES, limits.RATE_LIMIT_WINDOW_S)
         self.origin = _header(self.scope, b"origin")
         channel = await _active_channel(int(self.scope["url_route"]["kwargs"]["channel_id"]))
         if channel is None:
@@ -193,7 +192,7 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         if len(text) > limits.MAX_MESSAGE_CHARS:
             await self._error("too_long", client_id)
             return
-        if not self._within_rate_limit():
+        if not self.rate.allow():
             await self._error("rate_limited", client_id)
             return
         try:
@@ -221,15 +220,6 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
                 "author": "",
             }
             await self.channel_layer.group_send(self.group, {"type": "webchat.message", "message": echo})
-
-    def _within_rate_limit(self) -> bool:
-        now = time.monotonic()
-        while self.sent_at and now - self.sent_at[0] > limits.RATE_LIMIT_WINDOW_S:
-            self.sent_at.popleft()
-        if len(self.sent_at) >= limits.RATE_LIMIT_MESSAGES:
-            return False
-        self.sent_at.append(now)
-        return True
 
     async def webchat_message(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "message", "message": event["message"]})
