@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +36,36 @@ def setup_django(database_url: str, redis_url: str) -> None:
     import django
 
     django.setup()
+
+
+def uvicorn_command(port: int, workers: int = 1) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", "cxm.asgi:application", "--port", str(port),
+        "--workers", str(workers), "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "30",
+    ]  # fmt: skip
+
+
+@contextmanager
+def running(web_command: list[str], *, port: int, queues: str, concurrency: int, env: dict[str, str]):
+    """The web server and a Celery worker as production runs them, stopped again on the way out."""
+    web = subprocess.Popen(web_command, cwd=ROOT, env=env)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "cxm", "worker", "-Q", queues,
+         "--concurrency", str(concurrency), "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        import httpx
+
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield
+    finally:
+        web.terminate()
+        worker.terminate()
+        web.wait(timeout=30)
+        worker.wait(timeout=30)

@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import inbox_search  # noqa: E402
-from bench.common import percentile, setup_django  # noqa: E402
+from bench.common import percentile, running, setup_django, uvicorn_command  # noqa: E402
 
 
 def long_conversation(length: int) -> int:
@@ -175,33 +174,12 @@ def screen(args) -> None:
         kind="api", name=f"Bench screen {time.time_ns()}", credentials={"signing_secret": secret}
     )
     env = {**os.environ, "DB_CONN_MAX_AGE": "0"}
-    web = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "cxm.asgi:application", "--port", str(args.port),
-         "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env,
-    )  # fmt: skip
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cxm", "worker", "-Q", "ingest,realtime,bulk",
-         "--concurrency", "1", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env={**env, "DB_CONN_MAX_AGE": "60"},
-    )  # fmt: skip
-    try:
-        import httpx
-
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with running(uvicorn_command(args.port), port=args.port, queues="ingest,realtime,bulk", concurrency=1,
+                 env={**env, "DB_CONN_MAX_AGE": "60"}):  # fmt: skip
         asyncio.run(webhook_to_screen(args.port, session.session_key, channel.pk, secret, 20))  # warm up
         latencies = asyncio.run(
             webhook_to_screen(args.port, session.session_key, channel.pk, secret, args.screen)
         )
-    finally:
-        web.terminate()
-        worker.terminate()
-        web.wait(timeout=20)
-        worker.wait(timeout=30)
     print(
         f"webhook to screen ({len(latencies)} messages, one at a time): "
         f"p50 {statistics.median(latencies):.1f} ms, p95 {percentile(latencies, 95):.1f} ms, "

@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import running, uvicorn_command  # noqa: E402
+
 
 def setup_environment(database_url: str, redis_url: str) -> dict[str, str]:
     # DEBUG off as in production: with it on, every query is also kept in memory for the debug page.
@@ -205,36 +207,16 @@ def main() -> None:
         ]  # fmt: skip
         env = {**env, "DB_CONN_MAX_AGE": "60"}
     else:
-        web_command = [
-            sys.executable, "-m", "uvicorn", "cxm.asgi:application", "--port", str(args.port), "--workers",
-            str(args.web_workers), "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "30",
-        ]  # fmt: skip
-    web = subprocess.Popen(web_command, cwd=ROOT, env=env)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cxm", "worker", "-Q", "ingest,realtime,bulk", "--concurrency",
-         str(args.worker_concurrency), "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
-        import httpx
-
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        web_command = uvicorn_command(args.port, args.web_workers)
+    stack = running(web_command, port=args.port, queues="ingest,realtime,bulk",
+                    concurrency=args.worker_concurrency, env=env)  # fmt: skip
+    with stack:
         # Warm up connections, imports and the worker before measuring.
         fire(signed_requests(args.port, channel_id, secret, 200, 10, "warmup"), args.port, 4, None)
         wait_for_messages(200, 60)
         make = partial(signed_requests, args.port, channel_id, secret, args.messages, args.customers)
         most = phase("most accepted", make("closed"), args, None)
         steady = phase("steady load", make("open"), args, args.rate)
-    finally:
-        web.terminate()
-        worker.terminate()
-        web.wait(timeout=20)
-        worker.wait(timeout=30)
 
     mime = mime_floor()
     copy_rate = copy_floor(args.messages)

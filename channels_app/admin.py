@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from channels_app.ingest import do_replay_events
-from channels_app.models import Channel, InboundEvent
+from channels_app.models import Channel, InboundEvent, MessageTemplate
 
 
 @admin.register(Channel)
@@ -49,3 +49,10 @@ class InboundEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "language", "channel", "variables", "is_active")
+    list_filter = ("channel", "is_active", "language")
+    search_fields = ("name", "body")

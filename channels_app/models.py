@@ -55,5 +55,6 @@ class Channel(models.Model):
 # Imported here so Django finds them as models of this app; they live in their own modules for size.
 from channels_app.inbound_models import InboundEvent, InboundStatus  # noqa: E402
 from channels_app.outbound_models import OutboundMessage, OutboundStatus  # noqa: E402
+from channels_app.template_models import MessageTemplate  # noqa: E402
 
-__all__ = ["Channel", "InboundEvent", "InboundStatus", "OutboundMessage", "OutboundStatus"]
+__all__ = ["Channel", "InboundEvent", "InboundStatus", "MessageTemplate", "OutboundMessage", "OutboundStatus"]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+# A message that is only a score ("9", " 9 ", "9/10", "10!"): possibly a survey answer, which the
+# single-message path checks against the sender's open invitation (surveys.chat_answers).
+SCORE_LIKE = re.compile(r"^\s*(\d{1,2})\s*(?:/\s*(\d{1,2})\s*)?[!.]*\s*$")
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,10 @@ class NormalizedMessage:
     @property
     def plain(self) -> bool:
         """Needs no lookup beyond its sender and their open conversation (no reply headers, thread id,
-        attachments or auto-reply handling): such messages can be recorded many at a time."""
+        attachments or auto-reply handling): such messages can be recorded many at a time. Pressed
+        buttons and bare numbers may be survey answers, which only the single path looks for."""
+        if self.metadata.get("button") or SCORE_LIKE.match(self.text):
+            return False
         return not (self.in_reply_to or self.thread_id or self.attachments or self.automated)
 
 

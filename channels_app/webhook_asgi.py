@@ -24,6 +24,7 @@ from channels_app.adapters.base import get_adapter
 from channels_app.channel_cache import active_channel, cached_channel
 from channels_app.inbound_writer import StoreFailed, writer
 from channels_app.webhook_checks import Delivery, check_delivery, error, too_large
+from cxm.asgi_body import read_body
 from cxm.asgi_types import ASGIApp, Receive, Scope, Send
 
 WEBHOOK_PATH = re.compile(r"^/webhooks/(?P<provider>[a-z0-9_-]+)/(?P<channel_id>[0-9]{1,18})/$")
@@ -49,7 +50,7 @@ async def _handle(scope: Scope, receive: Receive, send: Send, provider: str, cha
     if too_large(headers.get("content-length")):
         await _respond(send, error(413, "body too large"))
         return
-    body = await _read_body(receive, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    body = await read_body(receive, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
     if body is None:
         await _respond(send, error(413, "body too large"))
         return
@@ -88,22 +89,6 @@ def _load_channel(channel_id: int):
         return active_channel(channel_id)
     finally:
         connections.close_all()
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it grows past `limit` (a chunked upload has no length)."""
-    parts, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b""
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        parts.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(parts)
 
 
 async def _respond(send: Send, response: HttpResponse) -> None:

@@ -20,6 +20,7 @@ from cxm.routing import (  # noqa: E402
     public_websocket_urlpatterns,
     websocket_urlpatterns,
 )
+from surveys.answer_asgi import with_fast_answers  # noqa: E402
 
 app_websockets = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 public_websockets = URLRouter(public_websocket_urlpatterns)
@@ -34,7 +35,7 @@ async def websockets(scope, receive, send):
 
 application = ProtocolTypeRouter(
     {
-        "http": with_fast_webhooks(with_widget_script(django_asgi_app)),
+        "http": with_fast_answers(with_fast_webhooks(with_widget_script(django_asgi_app))),
         "websocket": websockets,
     }
 )

@@ -21,3 +21,10 @@ class SlidingWindow:
             return False
         self._at.append(now)
         return True
+
+    def full(self, now: float | None = None) -> bool:
+        """Whether the next message would be refused, without counting one."""
+        now = time.monotonic() if now is None else now
+        while self._at and now - self._at[0] > self.window_s:
+            self._at.popleft()
+        return len(self._at) >= self.limit

@@ -32,6 +32,20 @@ PROVIDER_BASE_URLS = CONFIG.provider_base_urls
 PROVIDER_HTTP_TIMEOUT = 15.0
 # Largest attachment stored from any channel; larger ones are recorded as skipped with the reason.
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+# Files an agent attaches to one email reply, together (many receiving servers refuse mail over ~25 MB).
+EMAIL_ATTACHMENTS_MAX_BYTES = 20 * 1024 * 1024
+# Signed links to reply attachments: long enough for the provider to fetch through every send retry and for
+# a web chat visitor or API client to open them later; after that the link answers 410.
+ATTACHMENT_LINK_MAX_AGE = 7 * 24 * 3600
+# Survey fatigue control across every survey and channel: nobody is asked more often than this, and
+# never during these hours in their own time zone ((21, 9) means 21:00 to 09:00).
+SURVEY_MIN_INTERVAL_DAYS = 14
+SURVEY_QUIET_HOURS = (21, 9)
+# Signs customer ids for the survey widget on the company's site; derived from SECRET_KEY when empty.
+# Setting a new value rotates it (every site that embeds a widget must then sign with the new one).
+SURVEY_WIDGET_SECRET = os.environ.get("SURVEY_WIDGET_SECRET", "")
+# Public survey endpoints (widget, link, answers): requests per client address per minute.
+SURVEY_PUBLIC_RATE_PER_MINUTE = 120
 # Webhook bodies (a mail with attachments through an ESP) may be large; bigger ones get 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # How long a webhook process may use a channel's settings and secrets before reading them again.
@@ -212,6 +226,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "channels_app.tasks.poll_mailboxes",
         "schedule": 60.0,
         "options": {"queue": "ingest"},
+    },
+    "send-due-survey-invitations": {
+        "task": "surveys.tasks.send_due_invitations",
+        "schedule": 60.0,
+        "options": {"queue": "realtime"},
+    },
+    "sweep-survey-follow-ups": {
+        "task": "surveys.tasks.sweep_follow_ups",
+        "schedule": 120.0,
+        "options": {"queue": "realtime"},
+    },
+    "run-survey-triggers": {
+        "task": "surveys.tasks.run_scheduled_triggers",
+        "schedule": 3600.0,
+        "options": {"queue": "bulk"},
     },
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

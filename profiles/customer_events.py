@@ -130,6 +130,9 @@ def do_record_events(*, events: Sequence[EventInput], source: str = "api") -> li
                 continue
             for i, row in zip(pending, rows, strict=True):
                 outcomes[i] = EventOutcome(CREATED, event_id=row.pk, customer_id=row.customer_id)
+            from surveys.triggers import on_customer_events  # surveys builds on profiles, not back
+
+            on_customer_events(rows)
             break
 
     for index, first in copies:

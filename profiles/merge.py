@@ -41,7 +41,7 @@ class MergeError(ValueError):
 
 
 def _moved_models() -> dict[str, Any]:
-    from surveys.models import SurveyResponse
+    from surveys.models import Invitation, SurveyResponse
     from tickets.models import Conversation
 
     return {
@@ -51,6 +51,8 @@ def _moved_models() -> dict[str, Any]:
         "timeline": TimelineEntry,
         "note": CustomerNote,
         "survey_response": SurveyResponse,
+        # Who was asked when: fatigue rules must see the merged person's invitations too.
+        "survey_invitation": Invitation,
     }
 
 

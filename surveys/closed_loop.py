@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -94,6 +98,43 @@ def do_open_follow_up(*, response: SurveyResponse) -> FollowUp | None:
     timeline.record_message(message, new_conversation=True)
     events.notify_message_created(message, new_conversation=True)
     return follow_up
+
+
+def do_open_follow_ups(*, response_ids: list[int]) -> int:
+    """Follow-ups for answers stored by the batch writer; an answer that already has one is skipped."""
+    opened = 0
+    for response_id in response_ids:
+        with transaction.atomic():
+            response = (
+                SurveyResponse.objects.select_for_update(of=("self",))
+                .select_related("survey", "conversation")
+                .filter(pk=response_id, follow_up__isnull=True, customer__isnull=False)
+                .first()
+            )
+            if response is not None and is_detractor(response):
+                opened += do_open_follow_up(response=response) is not None
+    return opened
+
+
+def do_open_missing_follow_ups(*, days: int = 7) -> int:
+    """The safety net for a lost task: recent detractors without a follow-up."""
+    since = timezone.now() - timedelta(days=days)
+    candidates = SurveyResponse.objects.filter(
+        created_at__gte=since, customer__isnull=False, follow_up__isnull=True, invitation__isnull=False
+    ).select_related("survey")
+    # Survey.detractor_at_or_below as SQL, so that only detractors are loaded.
+    threshold = Coalesce(
+        F("survey__detractor_threshold"),
+        Case(
+            When(survey__kind="nps", then=Value(6)),
+            When(survey__kind="ces", then=Value(3)),
+            When(survey__scale_max=3, then=Value(1)),
+            default=Value(2),
+        ),
+    )
+    detractors = candidates.annotate(threshold=threshold).filter(score__lte=F("threshold"))
+    ids = [r.pk for r in detractors.order_by("pk")[:1000] if is_detractor(r)]
+    return do_open_follow_ups(response_ids=ids)
 
 
 @transaction.atomic

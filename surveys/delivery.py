@@ -43,7 +43,7 @@ def do_send_due_invitations(limit: int = BATCH) -> int:
     while True:
         with transaction.atomic():
             due = list(
-                Invitation.objects.select_for_update(skip_locked=True)
+                Invitation.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("survey", "customer", "channel", "conversation")
                 .filter(status=InvitationStatus.PENDING, send_at__lte=timezone.now())
                 .order_by("send_at", "id")[:limit]

@@ -34,7 +34,7 @@ class Survey(models.Model):
     name = models.CharField(_("name"), max_length=200)
     # Question texts per language code, e.g. {"en": "...", "pl": "...", "ru": "..."}; empty = the default.
     question = models.JSONField(_("question"), default=dict, blank=True)
-    # The optional open question after the score, per language; {} asks none.
+    # The open question after the score, per language; {} asks the default one, {"off": true} none.
     followup_question = models.JSONField(_("follow-up question"), default=dict, blank=True)
     # Further questions: [{"id": "speed", "text": {"en": ...}, "choices": [{"en": ...}, ...]}]; no
     # choices means free text.
@@ -53,7 +53,7 @@ class Survey(models.Model):
     )
     recontact_days = models.PositiveSmallIntegerField(_("ask the same person again after (days)"), default=90)
     sampling_percent = models.PositiveSmallIntegerField(
-        _("sampling (% of eligible people asked)"), default=100
+        _("sampling (percent of eligible people asked)"), default=100
     )
     expiry_days = models.PositiveSmallIntegerField(_("invitations expire after (days)"), default=14)
     followup_team = models.ForeignKey(

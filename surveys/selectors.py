@@ -1,14 +1,164 @@
+"""Reads for the survey pages; each page costs a fixed number of queries however much data there is."""
+
 from __future__ import annotations
 
-from django.db.models import Avg, Count, Q, QuerySet
+from dataclasses import dataclass, field
 
-from surveys.models import Survey
+from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from surveys.invitation_models import FollowUp, FollowUpOutcome, Invitation, InvitationStatus, Trigger
+from surveys.models import Survey, SurveyKind, SurveyResponse
+
+RECENT_ANSWERS = 20
+SEND_LOG = 50
 
 
-def surveys_with_stats() -> QuerySet[Survey]:
-    return Survey.objects.select_related("owner").annotate(
-        response_count=Count("responses"),
-        average_score=Avg("responses__score"),
-        promoters=Count("responses", filter=Q(responses__score__gte=9)),
-        detractors=Count("responses", filter=Q(responses__score__lte=6)),
+def _invitation_count(**filters) -> Coalesce:
+    counted = (
+        Invitation.objects.filter(survey_id=OuterRef("pk"), **filters)
+        .order_by()
+        .values("survey_id")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    return Coalesce(Subquery(counted), 0)
+
+
+def headline(kind: str, high: int, count: int, average: float | None, promoters: int, detractors: int,
+             satisfied: int) -> tuple[str, float | None]:  # fmt: skip
+    """The number a manager reads first: NPS for NPS, % satisfied for CSAT, the average for CES."""
+    if not count:
+        return "", None
+    if kind == SurveyKind.NPS:
+        return "nps", round((promoters - detractors) * 100 / count)
+    if kind == SurveyKind.CSAT:
+        return "csat", round(satisfied * 100 / count)
+    return "average", round(average or 0, 1)
+
+
+def surveys_with_stats() -> list[Survey]:
+    surveys = list(
+        Survey.objects.select_related("owner").annotate(
+            response_count=Count("responses"),
+            average_score=Avg("responses__score"),
+            promoters=Count("responses", filter=Q(responses__score__gte=9)),
+            detractors=Count("responses", filter=Q(responses__score__lte=6)),
+            # CSAT "satisfied": the top two answers of five, the top one of three.
+            satisfied_5=Count("responses", filter=Q(responses__score__gte=4)),
+            satisfied_3=Count("responses", filter=Q(responses__score__gte=3)),
+            open_loops=Count("responses__follow_up", filter=Q(responses__follow_up__closed_at__isnull=True)),
+            invitation_count=_invitation_count(),
+        )
+    )
+    for survey in surveys:
+        high = survey.scale[1]
+        satisfied = survey.satisfied_3 if high == 3 else survey.satisfied_5
+        survey.headline_kind, survey.headline = headline(
+            survey.kind, high, survey.response_count, survey.average_score, survey.promoters,
+            survey.detractors, satisfied,
+        )  # fmt: skip
+    return surveys
+
+
+def survey_for_page(pk: int) -> Survey:
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(Survey.objects.select_related("owner", "followup_team"), pk=pk)
+
+
+@dataclass
+class ScoreSummary:
+    count: int = 0
+    complete: int = 0
+    average: float | None = None
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+    headline_kind: str = ""
+    headline: float | None = None
+    # (score, count, percent of answers), every score of the scale, for the bar chart.
+    distribution: list[tuple[int, int, int]] = field(default_factory=list)
+    invitations: dict[str, int] = field(default_factory=dict)
+
+
+def score_summary(survey: Survey) -> ScoreSummary:
+    low, high = survey.scale
+    detractor_at = survey.detractor_at_or_below
+    # NPS promoters are 9 to 10 by definition; elsewhere the top answers of the scale.
+    promoter_from = 9 if survey.kind == SurveyKind.NPS else (high if high == 3 else high - 1)
+    responses = SurveyResponse.objects.filter(survey=survey)
+    totals = responses.aggregate(
+        count=Count("pk"),
+        complete=Count("pk", filter=Q(is_complete=True)),
+        average=Avg("score"),
+        promoters=Count("pk", filter=Q(score__gte=promoter_from)),
+        detractors=Count("pk", filter=Q(score__lte=detractor_at)),
+    )
+    by_score = dict(responses.order_by().values_list("score").annotate(n=Count("pk")))
+    count = totals["count"]
+    summary = ScoreSummary(
+        count=count,
+        complete=totals["complete"],
+        average=totals["average"],
+        promoters=totals["promoters"],
+        detractors=totals["detractors"],
+        passives=count - totals["promoters"] - totals["detractors"],
+    )
+    summary.headline_kind, summary.headline = headline(
+        survey.kind, high, count, totals["average"], totals["promoters"], totals["detractors"],
+        totals["promoters"],
+    )  # fmt: skip
+    summary.distribution = [
+        (score, by_score.get(score, 0), round(by_score.get(score, 0) * 100 / count) if count else 0)
+        for score in range(low, high + 1)
+    ]
+    statuses = dict(
+        Invitation.objects.filter(survey=survey).order_by().values_list("status").annotate(n=Count("pk"))
+    )
+    summary.invitations = {status: statuses.get(status, 0) for status in InvitationStatus.values}
+    return summary
+
+
+def recent_answers(survey: Survey, limit: int = RECENT_ANSWERS) -> list[SurveyResponse]:
+    return list(
+        SurveyResponse.objects.filter(survey=survey)
+        .select_related("customer", "channel", "agent", "conversation", "follow_up")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def send_log(survey: Survey, *, status: str = "", limit: int = SEND_LOG) -> list[Invitation]:
+    invitations = Invitation.objects.filter(survey=survey)
+    if status in InvitationStatus.values:
+        invitations = invitations.filter(status=status)
+    return list(
+        invitations.select_related("customer", "channel", "agent", "conversation", "rule").order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )
+
+
+def open_loops(survey: Survey) -> list[FollowUp]:
+    """Detractor follow-ups nobody has closed yet, oldest first: those are the ones that hurt."""
+    return list(
+        FollowUp.objects.filter(response__survey=survey, closed_at__isnull=True)
+        .select_related("response__customer", "conversation__assignee", "conversation__team")
+        .order_by("opened_at", "id")
+    )
+
+
+def survey_triggers(survey: Survey) -> QuerySet[Trigger]:
+    return survey.triggers.select_related("segment").prefetch_related("channels").order_by("pk")
+
+
+def follow_up_for_conversation(conversation_id: int) -> FollowUp | None:
+    """The survey follow-up this conversation is about, if it is one (for the conversation page)."""
+    follow_up = (
+        FollowUp.objects.filter(conversation_id=conversation_id)
+        .select_related("response__survey", "response__channel", "closed_by")
+        .first()
+    )
+    if follow_up is not None:
+        follow_up.outcome_choices = FollowUpOutcome.choices  # type: ignore[attr-defined]
+    return follow_up

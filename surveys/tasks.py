@@ -17,3 +17,17 @@ def run_scheduled_triggers() -> int:
     from surveys.triggers import do_run_scheduled_triggers
 
     return do_run_scheduled_triggers()
+
+
+@shared_task(name="surveys.tasks.open_follow_ups", acks_late=True)
+def open_follow_ups(response_ids: list[int]) -> int:
+    from surveys.closed_loop import do_open_follow_ups
+
+    return do_open_follow_ups(response_ids=response_ids)
+
+
+@shared_task(name="surveys.tasks.sweep_follow_ups", acks_late=True)
+def sweep_follow_ups() -> int:
+    from surveys.closed_loop import do_open_missing_follow_ups
+
+    return do_open_missing_follow_ups()

@@ -9,9 +9,11 @@ from functools import partial
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from channels_app.normalized import Attachment as IncomingAttachment
+from channels_app.outbound_media import OutgoingFile, effective_type
 from tickets.models import Attachment, AttachmentStatus, Message
 
 # Content types a browser would run or render as a page if served inline; stored as opaque bytes.
@@ -73,5 +75,33 @@ def do_store_attachments(*, message: Message, attachments: list[IncomingAttachme
         if row.status == AttachmentStatus.PENDING:
             # Downloaded by a worker after this transaction commits, never inside the webhook request.
             transaction.on_commit(partial(enqueue_fetch, row.pk))
+        stored.append(row)
+    return stored
+
+
+def outgoing_files(uploads: list[UploadedFile]) -> list[OutgoingFile]:
+    """What the channel's rules judge: safe names, the effective type, the real size."""
+    return [
+        OutgoingFile(
+            filename=safe_filename(upload.name or "", upload.content_type or ""),
+            content_type=safe_content_type(effective_type(upload.name or "", upload.content_type or "")),
+            size=upload.size or 0,
+        )
+        for upload in uploads
+    ]
+
+
+def do_store_outbound_attachments(*, message: Message, uploads: list[UploadedFile]) -> list[Attachment]:
+    """Files an agent attached, kept in the same storage as inbound ones (streamed, not read whole)."""
+    stored = []
+    for upload, described in zip(uploads, outgoing_files(uploads), strict=True):
+        row = Attachment(
+            message=message,
+            filename=described.filename,
+            content_type=described.content_type,
+            size=described.size,
+        )
+        row.file.save(described.filename, upload, save=False)
+        row.save()
         stored.append(row)
     return stored

@@ -57,6 +57,9 @@ def do_set_status(*, conversation: Conversation, actor: User, status: str) -> Co
     conversation.save(update_fields=["status", "snoozed_until", "resolved_at"])
     if status == ConversationStatus.RESOLVED and not was_resolved:
         do_apply_sla(conversations=[conversation], event="resolved", at=now)
+        from surveys.triggers import on_conversation_resolved  # surveys builds on tickets, not back
+
+        on_conversation_resolved(conversation, actor)
     elif was_resolved and status != ConversationStatus.RESOLVED:
         do_apply_sla(conversations=[conversation], event="reopened", at=now)
     _announce(conversation, actor=actor)

@@ -185,6 +185,7 @@ class Attachment(models.Model):
 
 
 # Imported here so Django finds them as models of this app; they live in their own modules for size.
+from tickets.saved_views_models import SavedView, SavedViewVisibility  # noqa: E402
 from tickets.sla_models import BusinessHours, Holiday, SlaPolicy  # noqa: E402
 from tickets.work_models import (  # noqa: E402
     AssignmentRule,
@@ -205,5 +206,7 @@ __all__ = [
     "InternalNote",
     "Label",
     "Message",
+    "SavedView",
+    "SavedViewVisibility",
     "SlaPolicy",
 ]

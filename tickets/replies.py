@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -13,10 +14,13 @@ from accounts.models import User
 from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
 from channels_app.outbound import do_queue_outbound
+from channels_app.outbound_media import MediaRefusal, check_outgoing_files
 from channels_app.rules import sms_segments, whatsapp_window
 from profiles import timeline
 from profiles.models import Identity, IdentityKind
 from tickets import events
+from tickets.attachment_links import link_item
+from tickets.attachments import do_store_outbound_attachments, outgoing_files
 from tickets.models import Conversation, Direction, Message
 from tickets.sla import do_apply_sla
 
@@ -102,6 +106,14 @@ def template_summary(template: dict[str, Any]) -> str:
     return f"[{_('Template')}: {name}{' — ' + shown if shown else ''}]"
 
 
+def check_reply_files(*, channel: Channel, uploads: list[UploadedFile]) -> None:
+    """Refused before anything is stored or queued, so the agent can fix the files and send again."""
+    try:
+        check_outgoing_files(kind=channel.kind, config=channel.config, files=outgoing_files(uploads))
+    except MediaRefusal as exc:
+        raise ReplyError(str(exc)) from exc
+
+
 @transaction.atomic
 def do_send_reply(
     *,
@@ -110,13 +122,18 @@ def do_send_reply(
     channel: Channel,
     text: str,
     template: dict[str, Any] | None = None,
+    attachments: list[UploadedFile] | None = None,
 ) -> Message:
+    uploads = attachments or []
     if template is not None:
         check_template(template, channel)
-    elif not text.strip():
-        raise ReplyError("a reply needs some text")
+        if uploads:
+            raise ReplyError(_("A template is sent on its own; remove the attached files."))
+    elif not text.strip() and not uploads:
+        raise ReplyError(_("Write a reply or attach a file."))
     elif channel.kind == ChannelKind.WHATSAPP:
         check_whatsapp_window(conversation=conversation, channel=channel)
+    check_reply_files(channel=channel, uploads=uploads)
     recipient = recipient_for(conversation=conversation, channel=channel)
     now = timezone.now()
     metadata: dict[str, Any] = {}
@@ -138,6 +155,9 @@ def do_send_reply(
     payload: dict[str, object] = {"text": text}
     if template is not None:
         payload["template"] = template
+    if uploads:
+        stored = do_store_outbound_attachments(message=message, uploads=uploads)
+        payload["attachments"] = [link_item(row) for row in stored]
     if channel.kind == ChannelKind.EMAIL:
         payload.update(email_threading(conversation))
         payload.setdefault("subject", conversation.subject or "")

@@ -23,6 +23,7 @@ from tickets.replies import IDENTITY_FOR_CHANNEL
 from tickets.selectors import visible_conversations
 
 OTHER_CONVERSATIONS = 8
+THREAD_PAGE = 50
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]*\w)")
 # Remote images only load once the agent asks: a tracking pixel would tell the sender the mail was read.
 _REMOTE_IMG = re.compile(r"<img\b[^>]*\bsrc=\"https?:", re.IGNORECASE)
@@ -34,21 +35,6 @@ def conversation_for(user: User, pk: int) -> Conversation:
     """The conversation if the user may see it; 404 otherwise, so ids of others' work don't leak."""
     qs = visible_conversations(user).select_related("customer", "channel", "assignee", "team")
     return get_object_or_404(qs, pk=pk)
-
-
-def thread_messages(conversation: Conversation) -> list[Message]:
-    return list(
-        Message.objects.filter(conversation=conversation)
-        .select_related("channel", "author", "delivery")
-        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
-        .order_by("created_at", "id")
-    )
-
-
-def thread_notes(conversation: Conversation) -> list[InternalNote]:
-    return list(
-        InternalNote.objects.filter(conversation=conversation).select_related("author").order_by("created_at")
-    )
 
 
 @dataclass
@@ -76,7 +62,52 @@ def mail_document(message: Message, *, images: bool = False) -> str:
     )
 
 
-def thread(conversation: Conversation) -> list[ThreadItem]:
+def _before(message: Message) -> Q:
+    return Q(created_at__lt=message.created_at) | Q(created_at=message.created_at, id__lt=message.pk)
+
+
+def _thread_message(conversation: Conversation, message_id: int | None) -> Message | None:
+    if message_id is None:
+        return None
+    return Message.objects.filter(conversation=conversation, pk=message_id).only("id", "created_at").first()
+
+
+@dataclass
+class ThreadPage:
+    items: list[ThreadItem]
+    earlier_before: int | None  # the oldest message shown, when older ones exist; None at the start
+
+    @property
+    def messages(self) -> list[Message]:
+        return [item.message for item in self.items if item.message is not None]
+
+
+def thread(
+    conversation: Conversation, *, before_id: int | None = None, since_id: int | None = None
+) -> ThreadPage:
+    """The newest THREAD_PAGE messages (or those older than `before_id`, or all from `since_id` on).
+
+    A long conversation would otherwise render hundreds of messages, mail frames included, on every
+    visit and on every live refresh; the agent answers the newest and loads older ones on demand.
+    """
+    messages = Message.objects.filter(conversation=conversation)
+    before = _thread_message(conversation, before_id)
+    since = None if before else _thread_message(conversation, since_id)
+    if before is not None:
+        messages = messages.filter(_before(before))
+    if since is not None:
+        rows = list(_with_relations(messages.exclude(_before(since))).order_by("-created_at", "-id"))
+        more = messages.filter(_before(since)).exists()
+    else:
+        rows = list(_with_relations(messages).order_by("-created_at", "-id")[: THREAD_PAGE + 1])
+        more = len(rows) > THREAD_PAGE
+        rows = rows[:THREAD_PAGE]
+    rows.reverse()
+    notes = InternalNote.objects.filter(conversation=conversation)
+    if more and rows:
+        notes = notes.filter(created_at__gte=rows[0].created_at)
+    if before is not None:
+        notes = notes.filter(created_at__lt=before.created_at)
     items = [
         ThreadItem(
             kind="message",
@@ -85,12 +116,21 @@ def thread(conversation: Conversation) -> list[ThreadItem]:
             html_frame=mail_document(m) if m.html else "",
             remote_images=bool(m.html and _REMOTE_IMG.search(m.html)),
         )
-        for m in thread_messages(conversation)
+        for m in rows
     ]
-    items += [ThreadItem(kind="note", at=n.created_at, note=n) for n in thread_notes(conversation)]
+    items += [
+        ThreadItem(kind="note", at=n.created_at, note=n)
+        for n in notes.select_related("author").order_by("created_at")
+    ]
     # Stable sort: a note and a message at the same instant keep messages first.
     items.sort(key=lambda item: item.at)
-    return items
+    return ThreadPage(items=items, earlier_before=rows[0].pk if more and rows else None)
+
+
+def _with_relations(messages: QuerySet[Message]) -> QuerySet[Message]:
+    return messages.select_related("channel", "author", "delivery").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.order_by("id"))
+    )
 
 
 @dataclass

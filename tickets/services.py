@@ -30,7 +30,8 @@ from tickets.threading import find_conversation
 def do_record_inbound_message(
     *, channel: Channel, message: NormalizedMessage, event: InboundEvent | None = None
 ) -> Message | None:
-    """Store a customer's message in the right conversation; None if it was already stored."""
+    """Store a customer's message in the right conversation; None if it was already stored or was a
+    survey answer."""
     message = clean_message(message)
     region = channel.config.get("default_region", "")
     customer = do_resolve_sender(
@@ -45,6 +46,11 @@ def do_record_inbound_message(
         display=message.sender.display,
     )
     if Message.objects.filter(channel=channel, provider_message_id=message.provider_message_id).exists():
+        return None
+    from surveys.chat_answers import try_record_chat_answer
+
+    # A survey answer (a pressed button, a bare score) is recorded as one and opens no conversation.
+    if try_record_chat_answer(channel, message, customer):
         return None
 
     now = timezone.now()

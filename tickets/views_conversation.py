@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, cast
+from urllib.parse import urlencode
 
 from django.contrib import messages as flash
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,10 +23,13 @@ from accounts import roles
 from accounts.decorators import requires
 from accounts.models import User
 from channels_app.rules import GSM7_BASIC, GSM7_EXTENSION, sms_segments
+from surveys.selectors import follow_up_for_conversation
 from tickets import conversation_services as services
 from tickets import selectors_conversation as sel
 from tickets.models import Conversation, ConversationStatus, Label, Message, Priority
 from tickets.replies import ReplyError, do_send_reply
+from tickets.reply_options import reply_options_context
+from tickets.reply_templates import check_template_choice
 
 REGION_TEMPLATES = {
     "thread": "tickets/conversation/_thread.html",
@@ -48,14 +52,16 @@ def _int(value: Any) -> int | None:
 
 
 def _context(request: HttpRequest, conversation: Conversation, **extra: Any) -> dict[str, Any]:
-    items = sel.thread(conversation)
-    messages = [item.message for item in items if item.message is not None]
+    # A live refresh keeps the earlier messages the agent already loaded (`since`).
+    page = sel.thread(conversation, since_id=_int(request.GET.get("since")))
+    messages = page.messages
     identities = sel.customer_identities(conversation)
     choices = sel.reply_channels(conversation, identities)
     context: dict[str, Any] = {
         "conversation": conversation,
         "customer": conversation.customer,
-        "items": items,
+        "items": page.items,
+        "earlier_before": page.earlier_before,
         "last_message_id": messages[-1].pk if messages else "",
         "identities": identities,
         "reply_channels": choices,
@@ -75,6 +81,7 @@ def _context(request: HttpRequest, conversation: Conversation, **extra: Any) -> 
 def _page_context(request: HttpRequest, conversation: Conversation, **extra: Any) -> dict[str, Any]:
     context = _context(request, conversation, **extra)
     context["panel"] = sel.side_panel(_user(request), conversation, context["identities"])
+    context["follow_up"] = follow_up_for_conversation(conversation.pk)
     return context
 
 
@@ -104,6 +111,14 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.GET.get("part") == "thread":  # type: ignore[attr-defined]
         context = _context(request, conversation)
         return render(request, REGION_TEMPLATES["thread"], context)
+    if request.htmx and request.GET.get("part") == "earlier":  # type: ignore[attr-defined]
+        before_id = _int(request.GET.get("before"))
+        if before_id is None or not Message.objects.filter(conversation=conversation, pk=before_id).exists():
+            raise Http404
+        page = sel.thread(conversation, before_id=before_id)
+        context = {"conversation": conversation, "customer": conversation.customer, "items": page.items,
+                   "earlier_before": page.earlier_before}  # fmt: skip
+        return render(request, "tickets/conversation/_thread_items.html", context)
     return render(request, "tickets/conversation/page.html", _page_context(request, conversation))
 
 
@@ -149,7 +164,16 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
         for row in sel.reply_channels(conversation, sel.customer_identities(conversation))
     }
     channel = choices.get(_int(request.POST.get("channel")) or 0)
-    keep = {"reply_text": text, "selected_channel_override": channel.pk if channel else None}
+    files = request.FILES.getlist("attachments")
+    template_id = _int(request.POST.get("template"))
+    values = request.POST.getlist(f"template_var_{template_id}") if template_id else []
+    keep = {
+        "reply_text": text,
+        "selected_channel_override": channel.pk if channel else None,
+        # The picker is loaded separately; it gets back the agent's template choice through its URL.
+        "reply_options_query": urlencode({"template": template_id or "", "value": values}, doseq=True),
+        "reply_files_dropped": len(files),
+    }
     if channel is None:
         return _regions(
             request, conversation, ["reply"], status=400,
@@ -164,7 +188,17 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
                 collision=newer, collision_last_seen=last_seen or "", **keep,
             )  # fmt: skip
     try:
-        do_send_reply(conversation=conversation, author=_user(request), channel=channel, text=text)
+        template = None
+        if template_id is not None:
+            template = check_template_choice(channel=channel, template_id=template_id, values=values)
+        do_send_reply(
+            conversation=conversation,
+            author=_user(request),
+            channel=channel,
+            text="" if template else text,
+            template=template,
+            attachments=files,
+        )
         if resolve:
             services.do_set_status(
                 conversation=conversation,
@@ -251,3 +285,20 @@ assign = _action_view("assign")
 add_label = _action_view("label_add")
 remove_label = _action_view("label_remove")
 snooze = _action_view("snooze")
+
+
+@requires(roles.WORK_INBOX)
+@require_GET
+def reply_options(request: HttpRequest, pk: int) -> HttpResponse:
+    """The part of the reply box that depends on the chosen channel: its file limits and, for WhatsApp
+    outside the 24-hour window, the approved templates."""
+    conversation = sel.conversation_for(_user(request), pk)
+    identities = sel.customer_identities(conversation)
+    rows = {row.channel.pk: row for row in sel.reply_channels(conversation, identities)}
+    row = rows.get(_int(request.GET.get("channel")) or 0)
+    if row is None:
+        return HttpResponse("")
+    context = reply_options_context(
+        row=row, template_id=_int(request.GET.get("template")), values=request.GET.getlist("value")
+    )
+    return render(request, "tickets/conversation/_reply_options.html", context)

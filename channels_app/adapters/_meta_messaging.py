@@ -173,6 +173,30 @@ def _postback(event: dict[str, Any], sender_id: str, identity_kind: str) -> Norm
     )
 
 
+def send_bodies(recipient: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The text (if any) and then each file as an attachment message by URL: the Send API takes one
+    attachment per message and no text beside it."""
+    files = [item for item in payload.get("attachments") or [] if isinstance(item, dict) and item.get("url")]
+    if not files:
+        return [send_body(recipient, payload)]
+    bodies = [send_body(recipient, payload)] if payload.get("text") else []
+    for item in files:
+        major = str(item.get("content_type") or "").split("/")[0]
+        bodies.append(
+            {
+                "recipient": {"id": recipient},
+                "messaging_type": "RESPONSE",
+                "message": {
+                    "attachment": {
+                        "type": major if major in ("image", "video", "audio") else "file",
+                        "payload": {"url": str(item["url"]), "is_reusable": False},
+                    }
+                },
+            }
+        )
+    return bodies
+
+
 def send_body(recipient: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The /me/messages request for one outbound payload (a reply inside the 24-hour window)."""
     text = str(payload.get("text") or "")

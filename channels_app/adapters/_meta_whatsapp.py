@@ -176,6 +176,35 @@ def _status(status: Any) -> StatusUpdate | str:
     )
 
 
+# Captions are allowed on images, videos and documents, up to 1024 characters (Cloud API, media messages).
+CAPTION_LIMIT = 1024
+
+
+def send_bodies(recipient: str, payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """One request per message: a file goes as a media message by link, with the text as its caption
+    where WhatsApp allows one, otherwise as a text message before it."""
+    files = [item for item in payload.get("attachments") or [] if isinstance(item, dict) and item.get("url")]
+    if not files or isinstance(payload.get("template"), dict):
+        return [send_body(recipient, payload)]
+    text = str(payload.get("text") or "")
+    bodies: list[dict[str, Any]] = []
+    for index, item in enumerate(files):
+        content_type = str(item.get("content_type") or "")
+        major = content_type.split("/")[0]
+        media_type = major if major in ("image", "video", "audio") else "document"
+        media: dict[str, Any] = {"link": str(item["url"])}
+        if media_type == "document":
+            media["filename"] = str(item.get("filename") or "")
+        if index == 0 and text:
+            if media_type != "audio" and len(text) <= CAPTION_LIMIT:
+                media["caption"] = text
+            else:
+                bodies.append(send_body(recipient, {"text": text}))
+        body = {"messaging_product": "whatsapp", "to": recipient, "type": media_type, media_type: media}
+        bodies.append(body)
+    return bodies
+
+
 def send_body(recipient: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The /{phone_number_id}/messages request for one outbound payload."""
     body: dict[str, Any] = {"messaging_product": "whatsapp", "to": recipient}

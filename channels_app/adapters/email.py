@@ -104,9 +104,48 @@ class EmailAdapter(Adapter):
             in_reply_to=payload.get("in_reply_to") or "",
             references=list(payload.get("references") or []),
         )
+        if payload.get("html"):
+            _use_html(message, str(payload["html"]))
+        for name, value in (payload.get("headers") or {}).items():
+            if name in _PAYLOAD_HEADERS:
+                message[name] = str(value)
+        for item in payload.get("attachments") or []:
+            maintype, _, subtype = str(item.get("content_type") or "application/octet-stream").partition("/")
+            message.add_attachment(
+                _attachment_bytes(item),
+                maintype=maintype,
+                subtype=subtype or "octet-stream",
+                filename=str(item.get("filename") or "attachment"),
+            )
         password = channel.secret("smtp_password") if channel.credentials.get("smtp_password") else ""
         send(message, config=channel.config, password=password)
         return str(message["Message-ID"])
+
+
+# Headers a payload may set (survey invitations: RFC 2369/8058 unsubscribe); the rest are ours to write.
+_PAYLOAD_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post", "List-Id"})
+
+
+def _use_html(message: Message, html: str) -> None:
+    """A designed HTML body instead of the one build_reply derives from the text."""
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            part.set_content(html, subtype="html")  # type: ignore[attr-defined]
+            return
+
+
+def _attachment_bytes(item: dict[str, Any]) -> bytes:
+    """Mail carries the file itself, read from our storage (the signed link is for providers that fetch)."""
+    from tickets.models import Attachment
+
+    row = Attachment.objects.filter(pk=item.get("id")).exclude(file="").first()
+    if row is None:
+        raise AdapterError(f"attachment {item.get('id')} is no longer stored", permanent=True)
+    try:
+        with row.file.open("rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise AdapterError(f"attachment {row.pk} could not be read: {exc}", permanent=False) from exc
 
 
 def mime_from_esp(body: bytes, content_type: str) -> bytes:

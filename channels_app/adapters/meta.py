@@ -157,7 +157,16 @@ class MetaAdapter(Adapter):
             phone_number_id = str(channel.config.get("phone_number_id") or "")
             if not phone_number_id:
                 raise AdapterError("the WhatsApp channel has no phone_number_id configured", permanent=True)
-            body = whatsapp.send_body(outbound.recipient, outbound.payload)
-            return whatsapp.sent_id(graph_call("POST", f"{phone_number_id}/messages", token=token, json=body))
-        body = messaging.send_body(outbound.recipient, outbound.payload)
-        return messaging.sent_id(graph_call("POST", "me/messages", token=token, json=body))
+            bodies = whatsapp.send_bodies(outbound.recipient, outbound.payload)
+            ids = [
+                whatsapp.sent_id(graph_call("POST", f"{phone_number_id}/messages", token=token, json=body))
+                for body in bodies
+            ]
+        else:
+            bodies = messaging.send_bodies(outbound.recipient, outbound.payload)
+            ids = [
+                messaging.sent_id(graph_call("POST", "me/messages", token=token, json=body))
+                for body in bodies
+            ]
+        # Status callbacks follow the last message: it is delivered after the ones before it.
+        return ids[-1]

@@ -24,6 +24,11 @@ from channels_app.kinds import ChannelKind
 from channels_app.normalized import Attachment, NormalizedMessage, Sender
 from profiles.models import IdentityKind
 
+# Bot API: media captions are 0-1024 characters; sendPhoto takes these types by URL.
+CAPTION_LIMIT = 1024
+PHOTO_TYPES = ("image/jpeg", "image/png")
+MAX_ROW_KEYS = 6
+
 # Update fields that carry nothing for the inbox (bot membership, polls, business connections, ...).
 QUIET_UPDATES = (
     "my_chat_member",
@@ -177,14 +182,40 @@ class TelegramAdapter(Adapter):
         body: dict[str, Any] = {"chat_id": outbound.recipient, "text": payload.get("text", "")}
         buttons = payload.get("buttons") or []
         if buttons:
+            keys = [{"text": b["title"], "callback_data": b["payload"]} for b in buttons]
+            # Eleven keys in one row are too narrow to tap on a phone: rows of at most six, evened out.
+            per_row = -(-len(keys) // -(-len(keys) // MAX_ROW_KEYS))
             body["reply_markup"] = {
-                "inline_keyboard": [[{"text": b["title"], "callback_data": b["payload"]} for b in buttons]]
+                "inline_keyboard": [keys[i : i + per_row] for i in range(0, len(keys), per_row)]
             }
         token = channel.secret("bot_token")
-        response = request("POST", f"{base_url('telegram')}/bot{token}/sendMessage", json=body)
-        data = response.json()
-        result = data.get("result") if isinstance(data, dict) else None
-        message_id = get_str(result, "message_id") if isinstance(result, dict) else ""
-        if not data.get("ok") or not message_id:
-            raise AdapterError(f"unexpected Telegram answer: {str(data)[:300]}", permanent=True)
+        files = [
+            item for item in payload.get("attachments") or [] if isinstance(item, dict) and item.get("url")
+        ]
+        text = str(payload.get("text") or "")
+        message_id = ""
+        if not files or (text and (len(text) > CAPTION_LIMIT or buttons)):
+            message_id = _call(token, "sendMessage", body)
+            text = ""
+        for item in files:
+            # Photos by URL go through sendPhoto; everything else as a document (GIF, PDF, ZIP by URL).
+            content_type = str(item.get("content_type") or "")
+            method, field = (
+                ("sendPhoto", "photo") if content_type in PHOTO_TYPES else ("sendDocument", "document")
+            )
+            media: dict[str, Any] = {"chat_id": outbound.recipient, field: str(item["url"])}
+            if text:
+                media["caption"] = text
+                text = ""
+            message_id = _call(token, method, media)
         return f"{outbound.recipient}:{message_id}"
+
+
+def _call(token: str, method: str, body: dict[str, Any]) -> str:
+    response = request("POST", f"{base_url('telegram')}/bot{token}/{method}", json=body)
+    data = response.json()
+    result = data.get("result") if isinstance(data, dict) else None
+    message_id = get_str(result, "message_id") if isinstance(result, dict) else ""
+    if not data.get("ok") or not message_id:
+        raise AdapterError(f"unexpected Telegram answer: {str(data)[:300]}", permanent=True)
+    return message_id

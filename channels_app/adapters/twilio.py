@@ -300,7 +300,7 @@ class TwilioAdapter(Adapter):
         whatsapp = channel.kind == ChannelKind.WHATSAPP
         prefix = WHATSAPP_PREFIX if whatsapp else ""
         recipient = outbound.recipient.removeprefix(WHATSAPP_PREFIX)
-        form: dict[str, str] = {"To": prefix + recipient}
+        form: dict[str, str | list[str]] = {"To": prefix + recipient}
         service = channel.config.get("messaging_service_sid")
         if service:
             form["MessagingServiceSid"] = str(service)
@@ -319,9 +319,14 @@ class TwilioAdapter(Adapter):
                 form["ContentVariables"] = json.dumps(template["variables"], ensure_ascii=False)
         else:
             text = str(payload.get("text") or "")
-            if not text:
+            media = [str(item["url"]) for item in payload.get("attachments") or [] if item.get("url")]
+            if not text and not media:
                 raise AdapterError("nothing to send: the message has no text", permanent=True)
-            form["Body"] = text
+            if text:
+                form["Body"] = text
+            if media:
+                # Twilio fetches each MediaUrl itself; the parameter repeats once per file.
+                form["MediaUrl"] = media
         if channel.webhook_url:
             form["StatusCallback"] = channel.webhook_url
         try:

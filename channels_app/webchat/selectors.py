@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from channels_app.inbound_models import InboundEvent, InboundStatus
 from channels_app.models import Channel
 from channels_app.webchat import limits
 from channels_app.webchat.services import PROVIDER, VISITOR_HEADER
 from profiles.models import Identity, IdentityKind
-from tickets.models import Conversation, Direction, Message
+from tickets.attachment_links import link_item
+from tickets.models import AttachmentStatus, Conversation, Direction, Message
 
 
 class ChatMessage(TypedDict):
@@ -21,6 +22,8 @@ class ChatMessage(TypedDict):
     text: str
     at: str
     author: str
+    # Files an agent attached, as signed links the visitor's browser opens.
+    attachments: NotRequired[list[dict[str, Any]]]
 
 
 def chat_message(message: Message) -> ChatMessage:
@@ -32,13 +35,18 @@ def chat_message(message: Message) -> ChatMessage:
         message_id = f"m{message.pk}"
         # First names only: a visitor has no business knowing the agent's login or full name.
         author = message.author.first_name if message.author else ""
-    return {
+    shown: ChatMessage = {
         "id": message_id,
         "direction": message.direction,
         "text": message.body,
         "at": message.created_at.isoformat(),
         "author": author,
     }
+    if message.direction == Direction.OUTBOUND:
+        files = [a for a in message.attachments.all() if a.status == AttachmentStatus.STORED and a.file]
+        if files:
+            shown["attachments"] = [link_item(a) for a in files]
+    return shown
 
 
 def visitor_history(
@@ -61,6 +69,7 @@ def visitor_history(
             recent = (
                 Message.objects.filter(conversation=conversation, channel=channel)
                 .select_related("author")
+                .prefetch_related("attachments")
                 .order_by("-created_at", "-id")[:limit]
             )
             shown = [chat_message(message) for message in reversed(recent)]

@@ -54,3 +54,17 @@ def timestamp(value, empty: str = "—") -> SafeString:
         date_format(shown, "DATETIME_FORMAT"),
         date_format(shown, "j M Y, H:i"),
     )
+
+
+@register.simple_tag(takes_context=True)
+def sla_badge(context, conversation) -> SafeString:
+    """The conversation's SLA badge (tickets.sla_badge), computed in Python: cheaper per row than the
+    same arithmetic in template language."""
+    from tickets.sla_badge import sla_badge as badge_for
+
+    badge = badge_for(conversation)
+    if badge is None:
+        return mark_safe("")
+    return mark_safe(  # noqa: S308 (our template, escaped inside)
+        get_template("tickets/_sla_badge.html").render({"badge": badge}, context.get("request"))
+    )

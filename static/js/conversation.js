@@ -48,18 +48,45 @@
     open.hidden = !(kind === "whatsapp" && windowOpen === "1");
   }
 
+  // The template picker (loaded per channel by htmx): one set of variable inputs per template, only the
+  // chosen one submitted, and the approved wording previewed with the agent's values filled in.
+  function refreshTemplate(box) {
+    var limits = box.querySelector("[data-accept]");
+    var files = box.querySelector("[data-reply-files]");
+    if (limits && files) {
+      if (limits.dataset.accept) files.setAttribute("accept", limits.dataset.accept);
+      else files.removeAttribute("accept");
+    }
+    var select = box.querySelector("[data-template-select]");
+    var preview = box.querySelector("[data-template-preview]");
+    if (!select || !preview) return;
+    var chosen = select.value;
+    box.querySelectorAll("[data-template-vars]").forEach(function (group) {
+      var active = group.dataset.templateVars === chosen;
+      group.hidden = !active;
+      group.querySelectorAll("input").forEach(function (input) { input.disabled = !active; });
+    });
+    var option = select.options[select.selectedIndex];
+    var body = option && option.dataset.body ? option.dataset.body : "";
+    var group = box.querySelector("[data-template-vars='" + chosen + "']");
+    preview.textContent = body.replace(/\{\{\s*(\d+)\s*\}\}/g, function (whole, n) {
+      var input = group && group.querySelector("[data-template-var='" + n + "']");
+      return input && input.value.trim() ? input.value : whole;
+    });
+  }
+
   function bind() {
     var box = document.getElementById("reply-box");
-    if (box) refreshLimits(box);
+    if (box) { refreshLimits(box); refreshTemplate(box); }
   }
 
   document.addEventListener("input", function (event) {
     var box = event.target.closest && event.target.closest("#reply-box");
-    if (box) refreshLimits(box);
+    if (box) { refreshLimits(box); refreshTemplate(box); }
   });
   document.addEventListener("change", function (event) {
     var box = event.target.closest && event.target.closest("#reply-box");
-    if (box) refreshLimits(box);
+    if (box) { refreshLimits(box); refreshTemplate(box); }
   });
 
   // The newest message is what the agent answers: start the thread scrolled to its end.
@@ -73,6 +100,21 @@
     bind();
     if (event.target && event.target.id === "thread") scrollThread();
   });
+  // Loading earlier messages adds them above: keep the messages the agent was reading where they were.
+  var keptFromBottom = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var thread = document.getElementById("thread");
+    if (thread && event.target.closest && event.target.closest("[data-thread-earlier]")) {
+      keptFromBottom = thread.scrollHeight - thread.scrollTop;
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var thread = document.getElementById("thread");
+    if (thread && keptFromBottom !== null) {
+      thread.scrollTop = thread.scrollHeight - keptFromBottom;
+      keptFromBottom = null;
+    }
+  });
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     if (event.target && event.target.id === "thread") scrollThread();
   });
@@ -83,7 +125,13 @@
     var page = document.getElementById("conversation");
     var detail = event.detail || {};
     if (!page || !window.htmx || String(detail.conversation_id) !== page.dataset.conversationId) return;
-    window.htmx.ajax("GET", page.dataset.threadUrl, { target: "#thread", swap: "outerHTML" });
+    // Nothing on screen disappears: ask for everything from the oldest message shown on.
+    var url = page.dataset.threadUrl;
+    var oldest = document.querySelector("#thread [data-message-id]");
+    if (oldest) {
+      url += "&since=" + encodeURIComponent(oldest.dataset.messageId);
+    }
+    window.htmx.ajax("GET", url, { target: "#thread", swap: "outerHTML" });
   }
   // The daily moves on a conversation (listed in the shortcuts overlay). Never while typing.
   document.addEventListener("keydown", function (event) {

@@ -133,6 +133,39 @@
     });
   }
 
+  /* ---- Saved views -------------------------------------------------------------------------- */
+
+  function initSavedViews() {
+    var popovers = document.querySelectorAll(".inbox-popover");
+    popovers.forEach(function (details) {
+      details.addEventListener("toggle", function () {
+        if (!details.open) return;
+        // One panel at a time, and the first field ready to type in.
+        popovers.forEach(function (other) {
+          if (other !== details) other.open = false;
+        });
+        var field = details.querySelector("input:not([type='hidden']), select");
+        if (field) field.focus();
+      });
+      details.addEventListener("keydown", function (event) {
+        if (event.key !== "Escape" || !details.open) return;
+        event.preventDefault();
+        details.open = false;
+        details.querySelector("summary").focus();
+      });
+    });
+    document.addEventListener("click", function (event) {
+      popovers.forEach(function (details) {
+        if (details.open && !details.contains(event.target)) details.open = false;
+      });
+    });
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  }
+
   function init() {
     list = document.querySelector("[data-testid='conversation-list']");
     if (!list) return;
@@ -147,6 +180,7 @@
         if (select.form) select.form.requestSubmit ? select.form.requestSubmit() : select.form.submit();
       });
     });
+    initSavedViews();
     var form = document.querySelector("[data-testid='inbox-filters']");
     if (form) {
       form.addEventListener("submit", function () {

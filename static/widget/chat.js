@@ -234,6 +234,13 @@
       shown[message.id] = row;
     }
     row.bubble.textContent = message.text;
+    // Files from the agent arrive as signed links; shown as plain download links, never inlined.
+    (message.attachments || []).forEach(function (file) {
+      if (!/^https?:\/\//.test(file.url || "")) return;
+      var link = el("a", { href: file.url, target: "_blank", rel: "noopener noreferrer", class: "file", text: file.filename || file.url });
+      row.bubble.appendChild(el("br"));
+      row.bubble.appendChild(link);
+    });
     var failed = state === "failed" || state === "refused";
     row.classList.toggle("failed", failed);
     var who = message.direction === "out" ? message.author || labels.agent : labels.you;

@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='survey',
             name='sampling_percent',
-            field=models.PositiveSmallIntegerField(default=100, verbose_name='sampling (% of eligible people asked)'),
+            field=models.PositiveSmallIntegerField(default=100, verbose_name='sampling (percent of eligible people asked)'),
         ),
         migrations.AddField(
             model_name='survey',

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,32 @@ def screenshot_path(name: str) -> Path:
         return Path(__file__).resolve().parents[2] / "docs" / "img" / name
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path) -> Iterator[str]:
+    """uvicorn serving the app, as in production. Request it before `page`."""
+    from django.conf import settings
+
+    from tests.browser.asgi_server import asgi_server
+    from tests.workers import free_port
+
+    with asgi_server(port=free_port(), redis_url=settings.REDIS_URL, log=tmp_path / "server.log") as base:
+        yield base
+
+
+@pytest.fixture
+def stack(transactional_db, tmp_path) -> Iterator[str]:
+    """uvicorn and a real Celery worker. Request it before `page`, so the screenshot the page fixture
+    takes at teardown still shows a live page."""
+    from django.conf import settings
+
+    from tests.browser.asgi_server import asgi_server
+    from tests.workers import celery_worker, free_port
+
+    log = tmp_path / "services.log"
+    with (
+        asgi_server(port=free_port(), redis_url=settings.REDIS_URL, log=log) as base,
+        celery_worker(redis_url=settings.REDIS_URL, log=log),
+    ):
+        yield base

@@ -3,11 +3,9 @@ the same customer, and an HTML mail whose scripts never run."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Team
@@ -16,10 +14,8 @@ from channels_app.models import OutboundMessage
 from channels_app.services import do_create_channel
 from profiles.models import Customer, Identity, IdentityKind
 from surveys.models import Survey, SurveyKind, SurveyResponse
-from tests.browser.asgi_server import asgi_server
 from tests.browser.conftest import screenshot_path
 from tests.browser.session import sign_in
-from tests.workers import free_port
 from tickets.models import Conversation, Direction, InternalNote, Label, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -36,12 +32,6 @@ HOSTILE_MAIL = """
 <a href="javascript:parent.postMessage('pwned','*')">details</a>
 <img src="https://example.invalid/pixel.gif" alt="">
 """
-
-
-@pytest.fixture
-def server(transactional_db, tmp_path) -> Iterator[str]:
-    with asgi_server(port=free_port(), redis_url=settings.REDIS_URL, log=tmp_path / "server.log") as base:
-        yield base
 
 
 def build(agent) -> Conversation:

@@ -7,11 +7,9 @@ import json
 import re
 import time
 import urllib.request
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -19,26 +17,13 @@ from accounts.roles import Role
 from channels_app.adapters.api import sign
 from channels_app.services import do_create_channel
 from profiles.models import Customer
-from tests.browser.asgi_server import asgi_server
 from tests.browser.conftest import screenshot_path
 from tests.browser.session import sign_in
-from tests.workers import celery_worker, free_port
 from tickets.models import Conversation, ConversationRead, Direction, Label, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 SCREENSHOT = screenshot_path("inbox.png")
 API_SECRET = "inbox-live-signing-secret-0123456789"
-
-
-@pytest.fixture
-def stack(transactional_db, tmp_path) -> Iterator[str]:
-    """uvicorn and a Celery worker. Request it before `page`."""
-    log = tmp_path / "services.log"
-    with (
-        asgi_server(port=free_port(), redis_url=settings.REDIS_URL, log=log) as base,
-        celery_worker(redis_url=settings.REDIS_URL, log=log),
-    ):
-        yield base
 
 
 def post_api_over_http(base: str, channel_id: int, payload: dict) -> int:
@@ -266,12 +251,6 @@ def test_new_conversation_appears_live_in_the_open_inbox(stack, page, make_user,
     target = rows.nth(1).get_attribute("data-conversation-id")
     page.keyboard.press("o")
     page.wait_for_url(re.compile(rf"/inbox/{target}/$"))
-
-
-@pytest.fixture
-def server(transactional_db, tmp_path) -> Iterator[str]:
-    with asgi_server(port=free_port(), redis_url=settings.REDIS_URL, log=tmp_path / "server.log") as base:
-        yield base
 
 
 def test_load_more_and_filters_in_the_browser(server, page, make_user):

@@ -3,25 +3,14 @@ who sends second is warned about the reply that went out meanwhile."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from django.conf import settings
 
 from accounts.roles import Role
 from cxm import presence
-from tests.browser.asgi_server import asgi_server
 from tests.browser.session import sign_in
 from tests.browser.test_conversation_page import build
-from tests.workers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-
-
-@pytest.fixture
-def server(transactional_db, tmp_path) -> Iterator[str]:
-    with asgi_server(port=free_port(), redis_url=settings.REDIS_URL, log=tmp_path / "server.log") as base:
-        yield base
 
 
 @pytest.fixture

@@ -4,11 +4,9 @@ a journey across channels in order, a merge accepted and undone, a note added, o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
@@ -34,21 +32,12 @@ from profiles.timeline import (
     record_survey_answer,
 )
 from surveys.models import Survey, SurveyKind, SurveyResponse
-from tests.browser.asgi_server import asgi_server
 from tests.browser.conftest import screenshot_path
 from tests.browser.session import sign_in
-from tests.workers import free_port
 from tickets.models import Conversation, ConversationStatus, Direction, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 SCREENSHOT = screenshot_path("profile.png")
-
-
-@pytest.fixture
-def server(transactional_db, tmp_path) -> Iterator[str]:
-    """uvicorn serving the app and its websocket. Request it before `page`."""
-    with asgi_server(port=free_port(), redis_url=settings.REDIS_URL, log=tmp_path / "server.log") as base:
-        yield base
 
 
 def talk(conv: Conversation, text: str, *, at, direction=Direction.INBOUND, new=False) -> Message:

@@ -4,11 +4,7 @@ and a real Celery worker: visitor message in, agent reply out, history after a r
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.conf import settings
@@ -20,8 +16,9 @@ from channels_app.services import do_create_channel
 from channels_app.webchat.identity import user_hash
 from profiles.models import IdentityKind
 from tests.browser.asgi_server import asgi_server
+from tests.browser.other_site import host_site
 from tests.conftest import PASSWORD
-from tests.workers import celery_worker, free_port, wait_until
+from tests.workers import free_port, wait_until
 from tickets.models import Direction, Message
 from tickets.replies import do_send_reply
 
@@ -46,44 +43,6 @@ HOST_PAGE = """<!doctype html>
   <script src="{script_url}" data-channel="{channel_id}" async></script>
 </body></html>
 """
-
-
-@contextmanager
-def host_site(html: str) -> Iterator[str]:
-    """Another origin (a different host name and port) serving one page that embeds the snippet."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = html.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://localhost:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture
-def stack(transactional_db, tmp_path) -> Iterator[str]:
-    """The ASGI server and a Celery worker. Request it before `page`, so the screenshot the page fixture
-    takes at teardown still shows a connected widget."""
-    log = tmp_path / "services.log"
-    with (
-        asgi_server(port=free_port(), redis_url=settings.REDIS_URL, log=log) as base,
-        celery_worker(redis_url=settings.REDIS_URL, log=log),
-    ):
-        yield base
 
 
 def in_thread(function, **kwargs):

@@ -150,8 +150,10 @@ def test_a_host_we_do_not_serve_is_400(channel):
 
 
 def test_database_failure_answers_503_so_the_provider_retries(channel, monkeypatch):
-    real = inbound_writer._connection_kwargs
-    monkeypatch.setattr(inbound_writer, "_connection_kwargs", lambda: {**real(), "port": free_port()})
+    from cxm import batch_writer
+
+    real = batch_writer.connection_kwargs
+    monkeypatch.setattr(batch_writer, "connection_kwargs", lambda: {**real(), "port": free_port()})
     responses = call(*[(f"/webhooks/api/{channel.pk}/", *signed(f"m-{i}")) for i in range(3)])
     assert [r["status"] for r in responses] == [503, 503, 503]
     assert not InboundEvent.objects.exists()

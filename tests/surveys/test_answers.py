@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from profiles.models import TimelineEntry, TimelineKind
 from surveys.answers import AnswerError, do_complete_answer, do_record_answer
-from surveys.invitation_models import FollowUp, FollowUpOutcome, InvitationStatus
 from surveys.closed_loop import LoopError, do_close_loop
+from surveys.invitation_models import FollowUp, FollowUpOutcome, InvitationStatus
 from surveys.models import SurveyKind, SurveyResponse
 from tickets.models import Conversation, ConversationStatus, Message, Priority
 
@@ -26,7 +26,12 @@ def test_a_score_is_stored_with_its_attribution_and_on_the_timeline():
     channel = f.sms_channel()
     invitation = f.invitation(f.survey(), person, channel=channel)
     response = do_record_answer(token=invitation.token, score="9", comment=" Quick help ")
-    assert (response.score, response.comment, response.customer, response.channel) == (9, "Quick help", person, channel)
+    assert (response.score, response.comment, response.customer, response.channel) == (
+        9,
+        "Quick help",
+        person,
+        channel,
+    )
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.ANSWERED and invitation.answered_at is not None
     entry = TimelineEntry.objects.get(customer=person, kind=TimelineKind.SURVEY_ANSWER)
@@ -141,7 +146,11 @@ def test_detractor_opens_a_follow_up_conversation_quoting_the_answer(make_user):
     response = do_record_answer(token=invitation.token, score=3, comment="Parcel came late")
     follow_up = FollowUp.objects.get(response=response)
     conversation = follow_up.conversation
-    assert (conversation.customer, conversation.channel, conversation.priority) == (person, channel, Priority.HIGH)
+    assert (conversation.customer, conversation.channel, conversation.priority) == (
+        person,
+        channel,
+        Priority.HIGH,
+    )
     assert conversation.status == ConversationStatus.OPEN
     quoted = Message.objects.get(conversation=conversation)
     assert "3" in quoted.body and "Parcel came late" in quoted.body

@@ -1,0 +1,127 @@
+"""Survey invitations inside a chat channel: SMS, WhatsApp, Telegram, Messenger, Instagram.
+
+The question goes out through the usual outbound pipeline with the choices as neutral `buttons`
+({"title", "payload"}); each adapter renders its provider's shape (Telegram inline keyboard, Messenger
+and Instagram quick replies, WhatsApp reply buttons or a list). Where no buttons fit, the customer is
+asked to reply with a number, which `surveys.chat_answers` reads from the inbound pipeline.
+"""
+
+from __future__ import annotations
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from channels_app.kinds import ChannelKind, provider_for
+from channels_app.models import Channel
+from channels_app.outbound import do_queue_outbound
+from channels_app.rules import sms_segments, whatsapp_window
+from profiles.models import Identity
+from profiles.normalize import normalize_or_keep
+from surveys import texts
+from surveys.chat_answers import button_payload
+from surveys.delivery import DeliveryError
+from surveys.invitation_models import Invitation, Medium
+from surveys.models import ScaleStyle, SurveyKind
+from tickets.replies import IDENTITY_FOR_CHANNEL
+
+# The channel kind each chat medium goes through (the same words, kept explicit on purpose).
+CHANNEL_FOR_MEDIUM = {
+    Medium.SMS: ChannelKind.SMS,
+    Medium.WHATSAPP: ChannelKind.WHATSAPP,
+    Medium.TELEGRAM: ChannelKind.TELEGRAM,
+    Medium.MESSENGER: ChannelKind.MESSENGER,
+    Medium.INSTAGRAM: ChannelKind.INSTAGRAM,
+}
+# Messenger and Instagram allow 13 quick replies; a WhatsApp list holds 10 rows across all of its
+# sections (Cloud API, interactive list messages), so an 11-point NPS scale is asked as text there.
+MAX_BUTTONS = {
+    ChannelKind.TELEGRAM: 11,
+    ChannelKind.MESSENGER: 13,
+    ChannelKind.INSTAGRAM: 13,
+    ChannelKind.WHATSAPP: 10,
+}
+# Two concatenated segments cost twice one; more than that and the question is worth shortening.
+MAX_SMS_SEGMENTS = 2
+
+
+def send_chat_invitation(invitation: Invitation) -> None:
+    kind = CHANNEL_FOR_MEDIUM.get(invitation.medium)
+    if kind is None:
+        raise DeliveryError(f"{invitation.medium} is not a chat medium")
+    if invitation.customer_id is None:
+        raise DeliveryError("The invitation has no customer to reach.")
+    identity_kind = IDENTITY_FOR_CHANNEL[kind]
+    identity = (
+        Identity.objects.filter(customer_id=invitation.customer_id, kind=identity_kind)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if identity is None:
+        raise DeliveryError(f"The customer has no {identity_kind} identity.")
+    channel = pick_channel(invitation, kind)
+    if channel is None:
+        raise DeliveryError(f"No active {kind} channel to send through.")
+    provider = provider_for(channel.kind, channel.config)
+    if (
+        kind == ChannelKind.WHATSAPP
+        and not whatsapp_window(channel=channel, customer=invitation.customer_id).open
+    ):
+        # Free-form and interactive messages are refused outside the window; only templates may start one.
+        raise DeliveryError("Outside the 24-hour WhatsApp window: an approved template would be needed.")
+    region = channel.config.get("default_region", "")
+    # Normalized as inbound senders are, so the customer's reply finds this invitation.
+    recipient = normalize_or_keep(identity.kind, identity.value, region)
+    invitation.channel = channel
+    invitation.recipient = recipient
+    payload = build_payload(invitation, kind=kind, provider=provider)
+    do_queue_outbound(channel=channel, recipient=recipient, payload=payload, message=None)
+
+
+def pick_channel(invitation: Invitation, kind: str) -> Channel | None:
+    for candidate in (
+        invitation.channel,
+        invitation.conversation.channel if invitation.conversation else None,
+    ):
+        if candidate is not None and candidate.kind == kind and candidate.is_active:
+            return candidate
+    return Channel.objects.filter(kind=kind, is_active=True).order_by("id").first()
+
+
+def build_payload(invitation: Invitation, *, kind: str, provider: str) -> dict:
+    survey = invitation.survey
+    language = texts.pick_language(invitation.locale)
+    question = texts.question_text(survey, language)
+    choices = texts.choices(survey, language)
+    payload: dict = {"survey_invitation": invitation.pk}
+    if kind != ChannelKind.SMS and provider != "twilio" and len(choices) <= MAX_BUTTONS.get(kind, 0):
+        hint = _ends_hint(survey, language)
+        payload["text"] = f"{question}\n{hint}" if hint else question
+        payload["buttons"] = [
+            {"title": choice.label, "payload": button_payload(invitation, choice.value)} for choice in choices
+        ]
+        return payload
+    payload["text"] = reply_with_number_text(invitation, language, sms=kind == ChannelKind.SMS)
+    return payload
+
+
+def reply_with_number_text(invitation: Invitation, language: str, *, sms: bool) -> str:
+    survey = invitation.survey
+    low, high = survey.scale
+    question = texts.question_text(survey, language)
+    with translation.override(language):
+        ask = _("Reply with a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+    hint = _ends_hint(survey, language, words=True)
+    full = "\n".join(part for part in (question, ask, hint) if part)
+    if sms and hint and sms_segments(full).segments > MAX_SMS_SEGMENTS:
+        return f"{question}\n{ask}"
+    return full
+
+
+def _ends_hint(survey, language: str, *, words: bool = False) -> str:
+    """ "0 = Not at all likely, 10 = Extremely likely": what the ends of a number scale mean. Buttons
+    that already show words or emoji need no key; a typed answer always does."""
+    if not words and survey.kind == SurveyKind.CSAT and survey.scale_style != ScaleStyle.NUMBERS:
+        return ""
+    low, high = survey.scale
+    low_words, high_words = texts.scale_ends(survey, language)
+    return f"{low} = {low_words}, {high} = {high_words}"

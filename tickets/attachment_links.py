@@ -1,0 +1,57 @@
+"""Unguessable, expiring links to stored attachments, for providers and customers who cannot sign in.
+
+The token is the attachment id signed with SECRET_KEY (django.core.signing) and a timestamp; the file name
+in the path is cosmetic (some providers take the name from the URL) and is not trusted.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from tickets.models import Attachment, AttachmentStatus
+
+SALT = "tickets.attachment-link"
+
+
+class LinkExpired(Exception):
+    pass
+
+
+class LinkInvalid(Exception):
+    pass
+
+
+def signed_url(attachment: Attachment) -> str:
+    token = signing.dumps(attachment.pk, salt=SALT, compress=False)
+    path = reverse("attachment_link", kwargs={"token": token, "filename": attachment.filename})
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+
+
+def attachment_for_token(token: str) -> Attachment:
+    try:
+        pk = signing.loads(token, salt=SALT, max_age=settings.ATTACHMENT_LINK_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise LinkExpired from exc
+    except signing.BadSignature as exc:
+        raise LinkInvalid from exc
+    attachment = (
+        Attachment.objects.filter(pk=pk, status=AttachmentStatus.STORED).exclude(file="").first()
+        if isinstance(pk, int)
+        else None
+    )
+    if attachment is None:
+        raise LinkInvalid
+    return attachment
+
+
+def link_item(attachment: Attachment) -> dict[str, object]:
+    """How an attachment travels in an outbound payload."""
+    return {
+        "id": attachment.pk,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": signed_url(attachment),
+    }
