@@ -23,7 +23,7 @@ from tickets.replies import IDENTITY_FOR_CHANNEL
 from tickets.selectors import visible_conversations
 
 OTHER_CONVERSATIONS = 8
-THREAD_PAGE = 50
+THREAD_PAGE = 30
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]*\w)")
 # Remote images only load once the agent asks: a tracking pixel would tell the sender the mail was read.
 _REMOTE_IMG = re.compile(r"<img\b[^>]*\bsrc=\"https?:", re.IGNORECASE)

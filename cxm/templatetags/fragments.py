@@ -8,12 +8,14 @@ Available in every template (TEMPLATES builtins).
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from django import template
 from django.template.loader import get_template
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import is_aware, localtime
+from django.utils.timezone import get_current_timezone_name, is_aware, localtime
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -42,18 +44,33 @@ def channel_icon(kind: str, hide_label: bool = False, large: bool = False) -> Sa
     return _once("partials/channel_icon.html", kind=str(kind), hide_label=bool(hide_label), large=bool(large))
 
 
+_timestamps: OrderedDict[tuple, SafeString] = OrderedDict()
+_MAX_TIMESTAMPS = 50_000
+
+
 @register.simple_tag
 def timestamp(value, empty: str = "—") -> SafeString:
-    """What partials/time.html renders: an absolute date that app.js turns into a relative one."""
+    """What partials/time.html renders: an absolute date that app.js turns into a relative one.
+
+    Formatting a date costs tens of microseconds and a thread or a list shows hundreds, mostly the same
+    ones again on every visit: the output is kept per value, language and time zone.
+    """
     if not value:
         return format_html('<span class="muted">{}</span>', empty or "—")
-    shown = localtime(value) if is_aware(value) else value
-    return format_html(
-        '<time datetime="{}" title="{}" data-relative>{}</time>',
-        shown.isoformat(),
-        date_format(shown, "DATETIME_FORMAT"),
-        date_format(shown, "j M Y, H:i"),
-    )
+    key = (value, get_language(), get_current_timezone_name())
+    html = _timestamps.get(key)
+    if html is None:
+        shown = localtime(value) if is_aware(value) else value
+        html = format_html(
+            '<time datetime="{}" title="{}" data-relative>{}</time>',
+            shown.isoformat(),
+            date_format(shown, "DATETIME_FORMAT"),
+            date_format(shown, "j M Y, H:i"),
+        )
+        _timestamps[key] = html
+        if len(_timestamps) > _MAX_TIMESTAMPS:
+            _timestamps.popitem(last=False)
+    return html
 
 
 @register.simple_tag(takes_context=True)
