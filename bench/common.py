@@ -46,11 +46,24 @@ def uvicorn_command(port: int, workers: int = 1) -> list[str]:
 
 
 @contextmanager
-def running(web_command: list[str], *, port: int, queues: str, concurrency: int, env: dict[str, str]):
-    """The web server and a Celery worker as production runs them, stopped again on the way out."""
+def running(
+    web_command: list[str],
+    *,
+    port: int,
+    queues: str,
+    concurrency: int,
+    env: dict[str, str],
+    worker_nice: int = 0,
+):
+    """The web server and a Celery worker as production runs them, stopped again on the way out.
+
+    `worker_nice` lowers the worker's CPU priority, as a deployment that shares cores between web and
+    workers would, so that background work yields to requests waiting for an answer.
+    """
     web = subprocess.Popen(web_command, cwd=ROOT, env=env)
+    niced = ["nice", "-n", str(worker_nice)] if worker_nice else []
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cxm", "worker", "-Q", queues,
+        [*niced, sys.executable, "-m", "celery", "-A", "cxm", "worker", "-Q", queues,
          "--concurrency", str(concurrency), "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env,
     )  # fmt: skip

@@ -112,6 +112,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--web-workers", type=int, default=1)
+    parser.add_argument("--worker-nice", type=int, default=10, help="CPU niceness of the Celery worker")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/cxm_bench_surveys")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--port", type=int, default=8797)
@@ -124,8 +125,9 @@ def main() -> None:
     open_tokens, survey_id = prepare(args.answers)
     before = SurveyResponse.objects.filter(survey_id=survey_id).count()
     env = {**os.environ, "DB_CONN_MAX_AGE": "60"}
+    # Follow-ups of detractors can wait a second; answers should not wait for them.
     with running(uvicorn_command(args.port, args.web_workers), port=args.port, queues="realtime",
-                 concurrency=1, env=env):  # fmt: skip
+                 concurrency=1, env=env, worker_nice=args.worker_nice):  # fmt: skip
         print(f"machine: {os.cpu_count()} cores; uvicorn with {args.web_workers} web worker(s)")
         most = phase("closed loop", requests_for(closed_tokens, args.port), args.port, args.concurrency, None)
         steady = phase(f"open loop at {args.rate:.0f}/s", requests_for(open_tokens, args.port), args.port,

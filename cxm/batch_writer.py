@@ -41,18 +41,22 @@ class BatchFailed(Exception):
 class BatchWriter(Generic[Item, Result]):
     max_batch = 500
     what = "items"  # for the log
+    # Batches written at the same time, each on its own connection. With one, a request waits for
+    # the batch in flight and then its own; with two, the next batch starts while one commits.
+    lanes = 1
 
     def __init__(self) -> None:
         self._pending: list[tuple[Item, asyncio.Future[Result]]] = []
-        self._flusher: asyncio.Task[None] | None = None
-        self._connection: psycopg.AsyncConnection | None = None
+        self._flushers: list[asyncio.Task[None]] = []
+        self._idle: list[psycopg.AsyncConnection] = []
 
     async def store(self, item: Item) -> Result:
         """The item's result once its batch is committed. Raises BatchFailed (or a subclass's)."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+        self._flushers = [task for task in self._flushers if not task.done()]
+        if len(self._flushers) < self.lanes:
+            self._flushers.append(asyncio.get_running_loop().create_task(self._flush()))
         return await future
 
     def failure(self, exc: Exception) -> Exception:
@@ -62,24 +66,29 @@ class BatchWriter(Generic[Item, Result]):
         while self._pending:
             batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
             items = [item for item, _ in batch]
+            connection = None
             try:
-                results = await self._write(await self._cursor_connection(), items)
+                connection = await self._take_connection()
+                results = await self._write(connection, items)
             except Exception as exc:
                 logger.exception("could not store a batch of %s %s", len(batch), self.what)
-                await self._reset()
+                await self._close(connection)
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(self.failure(exc))
                 continue
+            self._idle.append(connection)
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
             self._written(items, results)
 
-    async def _cursor_connection(self) -> psycopg.AsyncConnection:
-        if self._connection is None or self._connection.closed:
-            self._connection = await psycopg.AsyncConnection.connect(**connection_kwargs(), autocommit=True)
-        return self._connection
+    async def _take_connection(self) -> psycopg.AsyncConnection:
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.closed:
+                return connection
+        return await psycopg.AsyncConnection.connect(**connection_kwargs(), autocommit=True)
 
     async def _write(self, connection: psycopg.AsyncConnection, items: list[Item]) -> list[Result]:
         raise NotImplementedError
@@ -88,13 +97,13 @@ class BatchWriter(Generic[Item, Result]):
         """After a batch is committed and its requests answered."""
 
     async def close(self) -> None:
-        """Wait for queued items, then let the connection go (at shutdown, and between tests)."""
-        if self._flusher is not None:
-            await self._flusher
-        await self._reset()
+        """Wait for queued items, then let the connections go (at shutdown, and between tests)."""
+        while self._flushers:
+            await self._flushers.pop()
+        while self._idle:
+            await self._close(self._idle.pop())
 
-    async def _reset(self) -> None:
-        connection, self._connection = self._connection, None
+    async def _close(self, connection: psycopg.AsyncConnection | None) -> None:
         if connection is not None:
             try:
                 await connection.close()

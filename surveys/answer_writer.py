@@ -44,6 +44,9 @@ class AnswerWriter(BatchWriter[Answer, "Stored | str"]):
     """Each answer's Stored row, or the AnswerError code that explains why it was refused."""
 
     what = "survey answers"
+    # Two batches in flight: a token in both is claimed by one (the row lock makes the other wait and
+    # then find it answered), so nothing is stored twice.
+    lanes = 2
 
     def failure(self, exc: Exception) -> Exception:
         return WriteFailed(str(exc))

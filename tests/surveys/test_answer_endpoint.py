@@ -191,3 +191,25 @@ def test_the_django_view_keeps_the_same_contract():
     again = client.post(PATH, {"token": invitation.token, "score": 9}, content_type="application/json")
     assert (again.status_code, again.json()) == (409, {"ok": False, "error": "answered"})
     assert client.post(PATH, {"score": 9}, content_type="application/json").status_code == 404
+
+
+def test_the_same_token_in_two_batches_in_flight_is_stored_once():
+    invitation = f.invitation(f.survey(), f.customer())
+
+    async def scenario():
+        writer = answer_writer.AnswerWriter()
+        assert writer.lanes == 2
+        try:
+            first = asyncio.ensure_future(writer.store(answer_writer.Answer(invitation.token, 9)))
+            await asyncio.sleep(0)  # the first lane has taken its batch
+            second = asyncio.ensure_future(writer.store(answer_writer.Answer(invitation.token, 3)))
+            await asyncio.sleep(0)
+            assert len(writer._flushers) == 2  # two batches in flight, one answer each
+            return await asyncio.gather(first, second)
+        finally:
+            await writer.close()
+
+    results = run_async(scenario)
+    assert sorted(isinstance(r, answer_writer.Stored) for r in results) == [False, True]
+    assert "answered" in results
+    assert SurveyResponse.objects.filter(invitation=invitation).count() == 1
