@@ -51,8 +51,10 @@ class Invitation(models.Model):
         related_name="survey_invitations",
         verbose_name=_("customer"),
     )
-    # The answer's capability: whoever holds it may answer once, so it is long and random.
-    token = models.CharField(_("token"), max_length=64, unique=True)
+    # The answer's capability: whoever holds it may answer once, so it is long and random. Unique by a
+    # constraint rather than unique=True, which on PostgreSQL also builds a LIKE-pattern index that
+    # nothing uses and every answer would have to update.
+    token = models.CharField(_("token"), max_length=64)
     medium = models.CharField(_("medium"), max_length=16, choices=Medium.choices)
     trigger = models.CharField(_("trigger"), max_length=16, choices=TriggerKind.choices)
     status = models.CharField(
@@ -105,6 +107,7 @@ class Invitation(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("survey invitation")
         verbose_name_plural = _("survey invitations")
+        constraints = [models.UniqueConstraint(fields=["token"], name="invitation_token_unique")]
         indexes = [
             # Fatigue checks: this person's most recent invitations.
             models.Index(fields=["customer", "-sent_at"], name="invitation_customer_sent"),
