@@ -24,6 +24,23 @@ def test_credentials_survive_key_rotation():
         Channel.objects.get(pk=channel.pk)
 
 
+def test_a_stored_secret_is_decrypted_once_however_often_its_row_is_loaded():
+    from unittest import mock
+
+    from cxm import crypto
+
+    channel = do_create_channel(kind="api", name="Shop", credentials={"signing_secret": "s3cret-value-12345"})
+    crypto._plaintext.cache_clear()
+    with mock.patch.object(
+        crypto.MultiFernet, "decrypt", autospec=True, side_effect=crypto.MultiFernet.decrypt
+    ) as spy:
+        first, second = Channel.objects.get(pk=channel.pk), Channel.objects.get(pk=channel.pk)
+        list(Channel.objects.all())
+    assert spy.call_count == 1
+    first.credentials["signing_secret"] = "changed in memory"
+    assert second.credentials["signing_secret"] == "s3cret-value-12345"  # no shared mutable value
+
+
 def test_missing_environment_reference_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("CXM_MISSING_SECRET", raising=False)
     channel = do_create_channel(

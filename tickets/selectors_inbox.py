@@ -377,8 +377,6 @@ def inbox_rows(user: User, query: InboxQuery, *, segment: Segment | None = None)
     order = ("-sort_key", "-id") if _descending(query.sort) else ("sort_key", "id")
     return (
         qs.select_related("customer", "channel", "assignee", "team")
-        # Channel secrets are decrypted when loaded (Fernet, ~0.1 ms each): a row never needs them.
-        .defer("channel__credentials")
         .prefetch_related("labels")
         .annotate(
             sort_key=_sort_key(query.sort),
@@ -450,13 +448,11 @@ def inbox_options(user: User) -> InboxOptions:
     my_teams = list(Team.objects.filter(members=user).order_by("name"))
     my_team_ids = [team.pk for team in my_teams]
     if user.has_perm(roles.VIEW_ALL_CONVERSATIONS):
-        channels = list(Channel.objects.defer("credentials").order_by("name"))
+        channels = list(Channel.objects.order_by("name"))
         filter_teams = list(Team.objects.order_by("name"))
         assignees = User.objects.filter(is_active=True)
     else:
-        channels = list(
-            Channel.objects.filter(teams__in=my_team_ids).defer("credentials").distinct().order_by("name")
-        )
+        channels = list(Channel.objects.filter(teams__in=my_team_ids).distinct().order_by("name"))
         filter_teams = my_teams
         assignees = User.objects.filter(Q(is_active=True, teams__in=my_team_ids) | Q(pk=user.pk)).distinct()
     return InboxOptions(
