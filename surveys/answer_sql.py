@@ -1,13 +1,14 @@
 """The answer batch as one statement: claim the invitations, store the answers, add them to timelines.
 
 It must agree with the Python rules it replaces on the fast path: Survey.scale,
-Survey.detractor_at_or_below and answers.check_open (tests compare the two).
+Survey.detractor_at_or_below and answers.check_open (tests compare the two). The follow-up sweep reads
+detractors with the same rule.
 """
 
 from __future__ import annotations
 
 from profiles.models import TimelineEntry, TimelineKind
-from surveys.invitation_models import Invitation, InvitationStatus
+from surveys.invitation_models import FollowUp, Invitation, InvitationStatus
 from surveys.models import Survey, SurveyResponse
 
 _LOW = "(CASE WHEN s.kind = 'nps' THEN 0 ELSE 1 END)"
@@ -62,7 +63,19 @@ SELECT r.id, c.token, c.detractor AND r.customer_id IS NOT NULL, c.score, c.comm
 """  # noqa: S608 (table names and statuses come from the models; every value is a parameter)
 
 WHY_REFUSED = f"""
-SELECT inv.token, inv.status, inv.expires_at <= statement_timestamp(), {_LOW}, {_HIGH}
+SELECT inv.token, inv.status, inv.expires_at <= statement_timestamp()
   FROM {Invitation._meta.db_table} AS inv JOIN {Survey._meta.db_table} AS s ON s.id = inv.survey_id
  WHERE inv.token = ANY(%s::text[])
+"""  # noqa: S608
+
+# Recent detractors whose follow-up was never opened (the queued task was lost), oldest first.
+MISSING_FOLLOW_UPS = f"""
+SELECT r.id
+  FROM {SurveyResponse._meta.db_table} AS r
+  JOIN {Survey._meta.db_table} AS s ON s.id = r.survey_id
+ WHERE r.created_at >= %s AND r.customer_id IS NOT NULL AND r.invitation_id IS NOT NULL
+   AND r.score <= {_DETRACTOR}
+   AND NOT EXISTS (SELECT 1 FROM {FollowUp._meta.db_table} AS f WHERE f.response_id = r.id)
+ ORDER BY r.id
+ LIMIT 1000
 """  # noqa: S608

@@ -73,7 +73,7 @@ class AnswerWriter(BatchWriter[Answer, "Stored | str"]):
             reasons: dict[str, str] = {}
             if refused:
                 await cursor.execute(WHY_REFUSED, [refused])
-                for token, status, expired, _low, _high in await cursor.fetchall():
+                for token, status, expired in await cursor.fetchall():
                     reasons[token] = _reason(status, expired)
         results: list[Stored | str] = []
         taken: set[str] = set()

@@ -62,14 +62,17 @@ def _mac(invitation: Invitation, score: int) -> str:
 def try_record_chat_answer(channel: Channel, message: NormalizedMessage, customer: Customer) -> bool:
     if channel.kind not in CHAT_MEDIA:
         return False
-    region = channel.config.get("default_region", "")
-    sender = normalize_or_keep(message.sender.kind, message.sender.value, region)
     data = str(message.metadata.get("callback_data") or "")
-    if message.metadata.get("button") and data.startswith(PREFIX):
+    button = bool(message.metadata.get("button")) and data.startswith(PREFIX)
+    # Every inbound chat message passes here: only a possible answer pays for normalizing the sender.
+    if not button and (message.attachments or not SCORE_LIKE.match(message.text or "")):
+        return False
+    sender = normalize_or_keep(
+        message.sender.kind, message.sender.value, channel.config.get("default_region", "")
+    )
+    if button:
         return _button_answer(channel, message, sender, data)
-    if not message.attachments and SCORE_LIKE.match(message.text or ""):
-        return _typed_answer(channel, message, sender)
-    return False
+    return _typed_answer(channel, message, sender)
 
 
 def _button_answer(channel: Channel, message: NormalizedMessage, sender: str, data: str) -> bool:

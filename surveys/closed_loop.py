@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import Case, F, Value, When
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +13,7 @@ from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
 from profiles import timeline
 from profiles.models import Identity
+from surveys.answer_sql import MISSING_FOLLOW_UPS
 from surveys.invitation_models import FollowUp, FollowUpOutcome
 from surveys.models import SurveyResponse
 from tickets import events
@@ -119,21 +118,10 @@ def do_open_follow_ups(*, response_ids: list[int]) -> int:
 def do_open_missing_follow_ups(*, days: int = 7) -> int:
     """The safety net for a lost task: recent detractors without a follow-up."""
     since = timezone.now() - timedelta(days=days)
-    candidates = SurveyResponse.objects.filter(
-        created_at__gte=since, customer__isnull=False, follow_up__isnull=True, invitation__isnull=False
-    ).select_related("survey")
-    # Survey.detractor_at_or_below as SQL, so that only detractors are loaded.
-    threshold = Coalesce(
-        F("survey__detractor_threshold"),
-        Case(
-            When(survey__kind="nps", then=Value(6)),
-            When(survey__kind="ces", then=Value(3)),
-            When(survey__scale_max=3, then=Value(1)),
-            default=Value(2),
-        ),
-    )
-    detractors = candidates.annotate(threshold=threshold).filter(score__lte=F("threshold"))
-    ids = [r.pk for r in detractors.order_by("pk")[:1000] if is_detractor(r)]
+    with connection.cursor() as cursor:
+        # The batch statement's own detractor rule (answer_sql), so only detractors are read.
+        cursor.execute(MISSING_FOLLOW_UPS, [since])
+        ids = [row[0] for row in cursor.fetchall()]
     return do_open_follow_ups(response_ids=ids)
 
 

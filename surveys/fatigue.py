@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -63,8 +64,34 @@ def active(survey: Survey, now: datetime) -> bool:
     return not (survey.ends_at and now >= survey.ends_at)
 
 
-def throttle_reason(survey: Survey, customer: Customer | None, now: datetime) -> str:
-    """Why this person must not be asked now ("" when they may). Quiet hours delay rather than refuse."""
+@dataclass(frozen=True)
+class RecentlyAsked:
+    """Who among a group of people was asked recently: by any survey, and by this one."""
+
+    any_survey: frozenset[int]
+    this_survey: frozenset[int]
+
+
+def recently_asked(survey: Survey, customer_ids: list[int], now: datetime) -> RecentlyAsked:
+    asked = Invitation.objects.filter(customer_id__in=customer_ids, status__in=_ASKED)
+    floor = now - timedelta(days=settings.SURVEY_MIN_INTERVAL_DAYS)
+    this_floor = now - timedelta(days=survey.recontact_days)
+    return RecentlyAsked(
+        any_survey=frozenset(asked.filter(created_at__gte=floor).values_list("customer_id", flat=True)),
+        this_survey=frozenset(
+            asked.filter(survey=survey, created_at__gte=this_floor).values_list("customer_id", flat=True)
+        ),
+    )
+
+
+def throttle_reason(
+    survey: Survey, customer: Customer | None, now: datetime, asked: RecentlyAsked | None = None
+) -> str:
+    """Why this person must not be asked now ("" when they may). Quiet hours delay rather than refuse.
+
+    `asked` answers the interval rules for a batch of people at once (surveys.triggers); without it
+    they are looked up for this one person.
+    """
     if not active(survey, now):
         return _("The survey is not active.")
     if customer is None:
@@ -75,12 +102,11 @@ def throttle_reason(survey: Survey, customer: Customer | None, now: datetime) ->
         return _("The customer opted out of surveys.")
     if not in_sample(survey, str(customer.pk)):
         return _("Not in the survey's %(percent)s%% sample.") % {"percent": survey.sampling_percent}
-    asked = Invitation.objects.filter(customer=customer, status__in=_ASKED)
-    global_floor = now - timedelta(days=settings.SURVEY_MIN_INTERVAL_DAYS)
-    if asked.filter(created_at__gte=global_floor).exists():
+    asked = asked or recently_asked(survey, [customer.pk], now)
+    if customer.pk in asked.any_survey:
         return _("Asked another survey less than %(days)s days ago.") % {
             "days": settings.SURVEY_MIN_INTERVAL_DAYS
         }
-    if asked.filter(survey=survey, created_at__gte=now - timedelta(days=survey.recontact_days)).exists():
+    if customer.pk in asked.this_survey:
         return _("Asked this survey less than %(days)s days ago.") % {"days": survey.recontact_days}
     return ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -61,37 +62,64 @@ def do_invite(
     if conversation is not None and agent is None and conversation.assignee_id:
         agent = conversation.assignee
     reason = fatigue.throttle_reason(survey, customer, now) if enforce_fatigue else ""
+    invitation = build_invitation(
+        survey=survey, customer=customer, medium=medium, trigger=trigger, reason=reason, now=now,
+        delay=delay, channel=channel, conversation=conversation, agent=agent, recipient=recipient,
+        locale=customer_locale(customer, locale), rule=rule,
+    )  # fmt: skip
+    invitation.save(force_insert=True)
+    if invitation.status == InvitationStatus.PENDING and invitation.send_at <= now:
+        enqueue_sending()
+    return invitation
+
+
+def build_invitation(
+    *,
+    survey: Survey,
+    customer: Customer | None,
+    medium: str,
+    trigger: str,
+    reason: str,
+    now: datetime,
+    delay: timedelta = timedelta(0),
+    **fields: Any,
+) -> Invitation:
+    """The unsaved row for a fatigue decision already taken (`reason`, "" when it may be sent).
+
+    Pushed invitations wait for their send time and past the customer's quiet hours; the sweeper in
+    surveys.tasks sends them. Widget and link invitations are answered at once, so they are "sent" now.
+    """
     send_at = now + delay
     pushed = medium in PUSHED
-    if pushed and not reason:
+    if reason:
+        status = InvitationStatus.THROTTLED
+    elif pushed:
+        status = InvitationStatus.PENDING
         send_at = fatigue.quiet_until(customer, send_at) or send_at
-    invitation = Invitation.objects.create(
+    else:
+        status = InvitationStatus.SENT
+    fields.setdefault("locale", customer_locale(customer))
+    return Invitation(
         survey=survey,
         customer=customer,
         token=new_token(),
         medium=medium,
         trigger=trigger,
-        status=InvitationStatus.THROTTLED
-        if reason
-        else (InvitationStatus.PENDING if pushed else InvitationStatus.SENT),
+        status=status,
         reason=reason,
-        channel=channel,
-        conversation=conversation,
-        agent=agent,
-        recipient=recipient,
-        locale=customer_locale(customer, locale),
-        rule=rule,
         created_at=now,
         send_at=send_at if pushed else None,
         sent_at=None if pushed else now,
         expires_at=send_at + timedelta(days=survey.expiry_days),
+        **fields,
     )
-    if pushed and not reason:
-        from surveys.tasks import send_due_invitations
 
-        if send_at <= now:
-            transaction.on_commit(lambda: _enqueue(send_due_invitations))
-    return invitation
+
+def enqueue_sending() -> None:
+    """Send what is due once the surrounding transaction commits (the periodic sweep is the fallback)."""
+    from surveys.tasks import send_due_invitations
+
+    transaction.on_commit(lambda: _enqueue(send_due_invitations))
 
 
 def _enqueue(task) -> None:

@@ -10,11 +10,9 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 from channels_app.kinds import ChannelKind
@@ -22,7 +20,7 @@ from profiles.models import Customer, CustomerEvent
 from profiles.segments import SegmentError, customers_in_segment
 from surveys import fatigue
 from surveys.invitation_models import FollowUp, Invitation, InvitationStatus, Medium, Trigger, TriggerKind
-from surveys.invitations import PUSHED, customer_locale, do_invite, new_token
+from surveys.invitations import build_invitation, do_invite, enqueue_sending
 from tickets.models import Conversation, Direction, Message
 
 logger = logging.getLogger(__name__)
@@ -247,67 +245,22 @@ def _run_schedule(pk: int, now: datetime) -> int:
 
 
 def _invite_batch(rule: Trigger, customers: list[Customer], now: datetime) -> int:
-    """The bulk twin of do_invite for a segment: the same rules, a handful of queries per batch."""
+    """The bulk twin of do_invite for a segment: the same rules and rows, a few queries per batch."""
     survey = rule.survey
-    ids = [customer.pk for customer in customers]
-    asked = Invitation.objects.filter(customer_id__in=ids, status__in=fatigue._ASKED)
-    global_floor = now - timedelta(days=settings.SURVEY_MIN_INTERVAL_DAYS)
-    asked_any = set(asked.filter(created_at__gte=global_floor).values_list("customer_id", flat=True))
-    asked_this = set(
-        asked.filter(survey=survey, created_at__gte=now - timedelta(days=survey.recontact_days)).values_list(
-            "customer_id", flat=True
+    asked = fatigue.recently_asked(survey, [customer.pk for customer in customers], now)
+    rows = [
+        build_invitation(
+            survey=survey,
+            customer=customer,
+            medium=rule.medium or MEDIUM_FOR_CHANNEL_KIND.get(customer.latest_kind or "", Medium.EMAIL),
+            trigger=TriggerKind.SCHEDULE,
+            reason=fatigue.throttle_reason(survey, customer, now, asked),
+            now=now,
+            rule=rule,
         )
-    )
-    rows = []
-    for customer in customers:
-        medium = rule.medium or MEDIUM_FOR_CHANNEL_KIND.get(customer.latest_kind or "", Medium.EMAIL)
-        reason = _throttle_reason(survey, customer, asked_any, asked_this)
-        pushed = medium in PUSHED
-        send_at = now
-        if pushed and not reason:
-            send_at = fatigue.quiet_until(customer, now) or now
-        if reason:
-            status = InvitationStatus.THROTTLED
-        else:
-            status = InvitationStatus.PENDING if pushed else InvitationStatus.SENT
-        rows.append(
-            Invitation(
-                survey=survey,
-                customer=customer,
-                token=new_token(),
-                medium=medium,
-                trigger=TriggerKind.SCHEDULE,
-                status=status,
-                reason=reason,
-                locale=customer_locale(customer),
-                rule=rule,
-                created_at=now,
-                send_at=send_at if pushed else None,
-                sent_at=None if pushed else now,
-                expires_at=send_at + timedelta(days=survey.expiry_days),
-            )
-        )
+        for customer in customers
+    ]
     Invitation.objects.bulk_create(rows, batch_size=SCHEDULE_BATCH)
     if any(row.status == InvitationStatus.PENDING for row in rows):
-        from surveys.invitations import _enqueue
-        from surveys.tasks import send_due_invitations
-
-        transaction.on_commit(lambda: _enqueue(send_due_invitations))
+        enqueue_sending()
     return len(rows)
-
-
-def _throttle_reason(survey, customer: Customer, asked_any: set[int], asked_this: set[int]) -> str:
-    # The same rules and wording as fatigue.throttle_reason, answered from the batch's lookups.
-    if customer.erased_at is not None:
-        return _("The profile was erased.")
-    if fatigue.opted_out(customer):
-        return _("The customer opted out of surveys.")
-    if not fatigue.in_sample(survey, str(customer.pk)):
-        return _("Not in the survey's %(percent)s%% sample.") % {"percent": survey.sampling_percent}
-    if customer.pk in asked_any:
-        return _("Asked another survey less than %(days)s days ago.") % {
-            "days": settings.SURVEY_MIN_INTERVAL_DAYS
-        }
-    if customer.pk in asked_this:
-        return _("Asked this survey less than %(days)s days ago.") % {"days": survey.recontact_days}
-    return ""
