@@ -97,7 +97,12 @@ def too_many_requests(request: HttpRequest, *, language: str = "", as_json: bool
     return response
 
 
-def reset_local_counts() -> None:
-    """For tests: forget the in-process counts."""
+def reset_counts() -> None:
+    """Forget every count, in this process and in Redis (tests; an operator after an incident)."""
     with _local_lock:
         _local_counts.clear()
+    client = get_redis()
+    if client is not None:
+        keys = list(client.scan_iter("cxm:survey-rate:*"))
+        if keys:
+            client.delete(*keys)

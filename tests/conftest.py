@@ -25,6 +25,16 @@ def _fresh_redis_database():
 
 
 @pytest.fixture
+def fresh_survey_rates():
+    """A full budget on the public survey endpoints: the counts are per minute and outlive a test."""
+    from surveys import public_rate
+
+    public_rate.reset_counts()
+    yield
+    public_rate.reset_counts()
+
+
+@pytest.fixture
 def make_user(db):
     counter = iter(range(1, 10_000))
 

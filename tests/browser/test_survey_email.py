@@ -9,27 +9,16 @@ from django.utils import timezone
 
 from channels_app.models import OutboundMessage
 from channels_app.services import do_create_channel
-from cxm.redis import get_redis
 from profiles.models import Identity, IdentityKind
-from surveys import delivery, public_rate
+from surveys import delivery
 from surveys.invitation_models import FollowUp, Invitation, InvitationStatus, Medium
 from surveys.models import SurveyKind, SurveyResponse
 from tests.browser.conftest import screenshot_path
 from tests.surveys import factories as f
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("fresh_survey_rates")]
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 720}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_counts():
-    public_rate.reset_local_counts()
-    client = get_redis()
-    if client is not None:
-        keys = list(client.scan_iter("cxm:survey-rate:*"))
-        if keys:
-            client.delete(*keys)
 
 
 @pytest.fixture

@@ -9,31 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cxm.redis import get_redis
 from surveys import public_rate
 from surveys.fatigue import opted_out
 from surveys.invitation_models import FollowUp, InvitationStatus
 from surveys.models import SurveyKind, SurveyResponse
 from tests.surveys import factories as f
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_counts():
-    """Every test starts with a full budget: the counters are per minute and shared across tests."""
-
-    def clear():
-        public_rate.reset_local_counts()
-        client = get_redis()
-        if client is not None:
-            keys = list(client.scan_iter("cxm:survey-rate:*"))
-            if keys:
-                client.delete(*keys)
-
-    clear()
-    yield
-    clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_survey_rates")]
 
 
 def url(name: str, *args) -> str:

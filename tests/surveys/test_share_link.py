@@ -5,28 +5,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from cxm.redis import get_redis
-from surveys import public_rate
 from surveys.invitation_models import Invitation, InvitationStatus, Medium, TriggerKind
 from surveys.links import do_disable_sharing, do_enable_sharing, share_url
 from tests.surveys import factories as f
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_counts():
-    def clear():
-        public_rate.reset_local_counts()
-        client = get_redis()
-        if client is not None:
-            keys = list(client.scan_iter("cxm:survey-rate:*"))
-            if keys:
-                client.delete(*keys)
-
-    clear()
-    yield
-    clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_survey_rates")]
 
 
 @pytest.fixture

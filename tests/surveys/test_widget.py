@@ -26,9 +26,8 @@ VISITOR = "0f8e2a4c-1b6d-4e3f-9a7b-5c2d1e0f3a4b"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits(settings):
+def _fresh_rate_limits(settings, fresh_survey_rates):
     settings.SURVEY_PUBLIC_RATE_PER_MINUTE = 10_000
-    public_rate.reset_local_counts()
 
 
 def widget_survey(**extra):
@@ -298,13 +297,7 @@ def test_expired_invitation_is_refused(client):
 def test_rate_limited(client, settings):
     survey = widget_survey()
     settings.SURVEY_PUBLIC_RATE_PER_MINUTE = 2
-    public_rate.reset_local_counts()
-    from cxm.redis import get_redis
-
-    redis = get_redis()
-    if redis is not None:
-        for key in redis.scan_iter("cxm:survey-rate:widget-show:*"):
-            redis.delete(key)
+    public_rate.reset_counts()
     codes = [show(client, survey, visitor=f"{i:032x}").status_code for i in range(3)]
     assert codes == [200, 200, 429]
 
