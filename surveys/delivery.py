@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import import_module
 
 from django.db import transaction
 from django.utils import timezone
 
+from channels_app.kinds import ChannelKind
+from channels_app.models import Channel
+from profiles.models import Identity
 from surveys.invitation_models import Invitation, InvitationStatus, Medium
+from tickets.replies import IDENTITY_FOR_CHANNEL
 
 logger = logging.getLogger(__name__)
 BATCH = 200
@@ -30,6 +35,48 @@ SENDERS: dict[str, str] = {
 
 class DeliveryError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Reach:
+    channel: Channel
+    identity: Identity
+
+
+def reach(invitation: Invitation, kind: str) -> Reach:
+    """The customer's identity for a channel kind (verified first, then newest) and the channel to use:
+    the invitation's own, else its conversation's, so the survey comes from where the customer wrote,
+    else the first active one of that kind."""
+    if invitation.customer_id is None:
+        raise DeliveryError("The invitation has no customer to reach.")
+    identity_kind = IDENTITY_FOR_CHANNEL[kind]
+    identity = (
+        Identity.objects.filter(customer_id=invitation.customer_id, kind=identity_kind)
+        .order_by("-verified", "-created_at", "-id")
+        .first()
+    )
+    if identity is None:
+        raise DeliveryError(f"The customer has no {identity_kind} identity.")
+
+    def usable(channel: Channel | None) -> bool:
+        # Mail needs an address to come from; other kinds send from the channel's account.
+        return bool(
+            channel
+            and channel.kind == kind
+            and channel.is_active
+            and (kind != ChannelKind.EMAIL or channel.address)
+        )
+
+    conversation_channel = invitation.conversation.channel if invitation.conversation else None
+    channel = next((c for c in (invitation.channel, conversation_channel) if usable(c)), None)
+    if channel is None:
+        candidates = Channel.objects.filter(kind=kind, is_active=True)
+        if kind == ChannelKind.EMAIL:
+            candidates = candidates.exclude(address="")
+        channel = candidates.order_by("id").first()
+    if channel is None:
+        raise DeliveryError(f"No active {kind} channel to send the survey through.")
+    return Reach(channel=channel, identity=identity)
 
 
 def sender_for(medium: str) -> Callable[[Invitation], None]:

@@ -12,17 +12,14 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from channels_app.kinds import ChannelKind, provider_for
-from channels_app.models import Channel
 from channels_app.outbound import do_queue_outbound
 from channels_app.rules import sms_segments, whatsapp_window
-from profiles.models import Identity
 from profiles.normalize import normalize_or_keep
 from surveys import texts
 from surveys.chat_answers import button_payload
-from surveys.delivery import DeliveryError
+from surveys.delivery import DeliveryError, reach
 from surveys.invitation_models import Invitation, Medium
 from surveys.models import ScaleStyle, SurveyKind
-from tickets.replies import IDENTITY_FOR_CHANNEL
 
 # The channel kind each chat medium goes through (the same words, kept explicit on purpose).
 CHANNEL_FOR_MEDIUM = {
@@ -48,19 +45,8 @@ def send_chat_invitation(invitation: Invitation) -> None:
     kind = CHANNEL_FOR_MEDIUM.get(invitation.medium)
     if kind is None:
         raise DeliveryError(f"{invitation.medium} is not a chat medium")
-    if invitation.customer_id is None:
-        raise DeliveryError("The invitation has no customer to reach.")
-    identity_kind = IDENTITY_FOR_CHANNEL[kind]
-    identity = (
-        Identity.objects.filter(customer_id=invitation.customer_id, kind=identity_kind)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    if identity is None:
-        raise DeliveryError(f"The customer has no {identity_kind} identity.")
-    channel = pick_channel(invitation, kind)
-    if channel is None:
-        raise DeliveryError(f"No active {kind} channel to send through.")
+    found = reach(invitation, kind)
+    channel, identity = found.channel, found.identity
     provider = provider_for(channel.kind, channel.config)
     if (
         kind == ChannelKind.WHATSAPP
@@ -75,16 +61,6 @@ def send_chat_invitation(invitation: Invitation) -> None:
     invitation.recipient = recipient
     payload = build_payload(invitation, kind=kind, provider=provider)
     do_queue_outbound(channel=channel, recipient=recipient, payload=payload, message=None)
-
-
-def pick_channel(invitation: Invitation, kind: str) -> Channel | None:
-    for candidate in (
-        invitation.channel,
-        invitation.conversation.channel if invitation.conversation else None,
-    ):
-        if candidate is not None and candidate.kind == kind and candidate.is_active:
-            return candidate
-    return Channel.objects.filter(kind=kind, is_active=True).order_by("id").first()
 
 
 def build_payload(invitation: Invitation, *, kind: str, provider: str) -> dict:

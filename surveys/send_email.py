@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -11,42 +10,10 @@ from django.utils.translation import gettext as _
 from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
 from channels_app.outbound import do_queue_outbound
-from profiles.models import Identity, IdentityKind
 from surveys import texts
-from surveys.delivery import DeliveryError
+from surveys.delivery import DeliveryError, reach
 from surveys.invitation_models import Invitation
 from surveys.links import absolute
-
-
-def _identity(invitation: Invitation) -> Identity:
-    if invitation.customer is None:
-        raise DeliveryError("An email survey needs a customer.")
-    identity = (
-        Identity.objects.filter(customer=invitation.customer, kind=IdentityKind.EMAIL)
-        .order_by("-verified", "-created_at", "-id")
-        .first()
-    )
-    if identity is None:
-        raise DeliveryError("The customer has no email address.")
-    return identity
-
-
-def _channel(invitation: Invitation) -> Channel:
-    chosen = invitation.channel
-    if chosen is not None and chosen.kind == ChannelKind.EMAIL and chosen.is_active and chosen.address:
-        return chosen
-    # The conversation's own mailbox first, so the survey comes from the address the customer knows.
-    preferred = invitation.conversation.channel_id if invitation.conversation else None
-    channel = (
-        Channel.objects.filter(kind=ChannelKind.EMAIL, is_active=True)
-        .exclude(address="")
-        .annotate(rank=Case(When(pk=preferred, then=Value(0)), default=Value(1), output_field=IntegerField()))
-        .order_by("rank", "id")
-        .first()
-    )
-    if channel is None:
-        raise DeliveryError("No active email channel to send the survey from.")
-    return channel
 
 
 def email_content(invitation: Invitation, channel: Channel) -> dict:
@@ -95,8 +62,10 @@ def email_content(invitation: Invitation, channel: Channel) -> dict:
 
 
 def send_email_invitation(invitation: Invitation) -> None:
-    identity = _identity(invitation)
-    channel = _channel(invitation)
+    if invitation.customer_id is None:
+        raise DeliveryError("An email survey needs a customer.")
+    found = reach(invitation, ChannelKind.EMAIL)
+    channel, identity = found.channel, found.identity
     do_queue_outbound(
         channel=channel, recipient=identity.value, payload=email_content(invitation, channel), message=None
     )

@@ -296,6 +296,6 @@ def test_without_an_identity_or_a_channel_it_fails_with_a_reason():
     no_channel = send_due(pending(person(IdentityKind.MESSENGER, "674"), Medium.MESSENGER))
     assert (no_channel.status, no_channel.reason) == (
         InvitationStatus.FAILED,
-        "No active messenger channel to send through.",
+        "No active messenger channel to send the survey through.",
     )
     assert not OutboundMessage.objects.exists()

@@ -149,7 +149,7 @@ def test_no_email_address_fails_the_invitation_with_a_reason(mailbox):
     assert send_due(invitation) == 0
     invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.FAILED
-    assert "no email address" in invitation.reason
+    assert "no email identity" in invitation.reason
     assert not OutboundMessage.objects.exists()
 
 
