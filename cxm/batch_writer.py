@@ -31,6 +31,7 @@ def connection_kwargs() -> dict[str, Any]:
         "host": settings.get("HOST") or None,
         "port": settings.get("PORT") or None,
     }
+    kwargs["options"] = settings.get("OPTIONS", {}).get("options")
     return {key: value for key, value in kwargs.items() if value is not None}
 
 

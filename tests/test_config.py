@@ -125,3 +125,18 @@ def test_connection_age_is_off_by_default_and_configurable():
     assert load_config({"DATABASE_URL": "postgres://u@h:5432/cxm"}).database["CONN_MAX_AGE"] == 0
     config = load_config({"DATABASE_URL": "postgres://u@h:5432/cxm", "DB_CONN_MAX_AGE": "60"})
     assert config.database["CONN_MAX_AGE"] == 60
+
+
+def test_postgres_connections_run_without_jit():
+    config = load_config({"DATABASE_URL": "postgres://u@h:5432/cxm"})
+    assert "-c jit=off" in config.database["OPTIONS"]["options"]
+
+
+def test_the_app_connection_really_has_jit_off(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("JIT is a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -1,6 +1,7 @@
 """Search over messages and customers for the inbox.
 
-Messages: one GIN index over three text-search configurations of subject + body (see migration 0004):
+Messages: a stored document over three text-search configurations of subject + body, GIN-indexed
+(migrations 0004 and 0008):
 `simple` keeps every word as written (Polish, which PostgreSQL cannot stem, order numbers, emails),
 `russian` and `english` stem. The query is parsed with websearch_to_tsquery under each configuration and
 the three are OR-ed, so «заказ» finds «заказом» and "order" finds "ordered". When the full-text search
@@ -18,7 +19,7 @@ import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -40,10 +41,11 @@ MIN_SUBSTRING_LENGTH = 3
 # Ranking re-parses each candidate (three configurations): 300 rows cost a few milliseconds.
 CANDIDATES = 300
 RECENT_WINDOWS = (timedelta(days=30), timedelta(days=365))
-# The newest visible messages checked one by one before the index is asked; enough matches among them
-# (a word in one message of ten or more) make them the candidates.
-RECENT_SCAN_ROWS = 1000
-RECENT_SCAN_ENOUGH = 100
+# The newest visible messages checked one by one (a stored-document lookup each) instead of asking the
+# index, for words the planner's statistics say are in one message of a hundred or more: their posting
+# lists are what is slow to read (80 ms for a word in 3% of ten million messages), and they fill the
+# candidates from the newest few thousand rows. Rarer words go to the index, which is fast for them.
+RECENT_SCAN_ROWS = 30000
 # Phrase queries are checked row by row on at most this many of the most recent word matches.
 PHRASE_CANDIDATES = 3000
 MAX_LIMIT = 100
@@ -51,15 +53,13 @@ MAX_LIMIT = 100
 # Private-use characters mark highlights so the text can be escaped before <mark> tags go in.
 _START, _STOP = "\ue000", "\ue001"
 
-# Identical to the expression indexed in tickets/migrations/0004_search.py.
+# Identical to the generated column of tickets/migrations/0008_message_search_document.py.
 MESSAGE_DOCUMENT = (
     "(to_tsvector('simple'::regconfig, left(subject || ' ' || body, 100000))"
     " || to_tsvector('russian'::regconfig, left(subject || ' ' || body, 100000))"
     " || to_tsvector('english'::regconfig, left(subject || ' ' || body, 100000)))"
 )
 MESSAGE_TEXT = "(subject || ' ' || body)"
-# The same expression on the aliased table: the planner matches the index by column, not by spelling.
-_DOCUMENT_M = MESSAGE_DOCUMENT.replace("subject", "m.subject").replace("body", "m.body")
 _HEADLINE_OPTIONS = (
     f'StartSel="{_START}", StopSel="{_STOP}", '
     'MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
@@ -134,7 +134,10 @@ def _parse_query(text: str) -> tuple[str, list[tuple[str, str]]]:
     if prefix:
         parts.append(("simple", prefixed))
     parts = [(config, query) for config, query in parts if query]
-    return " | ".join(f"( {query} )" for _, query in parts), parts
+    # The same lexeme under two configurations ('manchest' in russian and english) is one posting list
+    # to read, not two.
+    distinct = dict.fromkeys(query for _, query in parts)
+    return " | ".join(f"( {query} )" for query in distinct), parts
 
 
 def _encode_cursor(*parts: object) -> str:
@@ -247,51 +250,55 @@ def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
     if after:
         keyset = "WHERE (rank, created_at, id) < (%s::float8, %s, %s)"
         keyset_params = list(after)
-    # Evaluating the document expression costs tens of microseconds a row, so it must never run as a
-    # filter over a scan of the table: the MATERIALIZED match set comes from the GIN index alone, with a
-    # query free of phrase operators (which would make PostgreSQL recheck every row). Phrases are then
+    # The MATERIALIZED match set comes from the stored document (newest rows first, then the GIN index),
+    # with a query free of phrase operators (which would make PostgreSQL recheck every row). Phrases are then
     # checked on recent matches only, in order, until the candidate window is full; only the window is
     # ranked, and only the page gets a headline.
     # Only constants (config names are ours) and %s placeholders are formatted in; the visibility
     # subquery is Django-compiled.
-    by_index = f"""
+    by_index = """
             SELECT m.id, m.conversation_id, m.created_at
             FROM tickets_message m
-            WHERE {_DOCUMENT_M} @@ %s::tsquery AND m.created_at >= %s
-    """  # noqa: S608
-    # The newest visible messages, matched one by one: a word in one message of ten fills the window
-    # from there, without reading its posting list (millions of entries in a large install).
+            WHERE m.search_document @@ %s::tsquery AND m.created_at >= %s
+    """
+    # The widest window has no date to narrow by: nothing to tempt the planner off the index.
+    by_index_alone = by_index.replace("AND m.created_at >= %s", "")
+    # The newest visible messages, matched one by one, stopping as soon as the window can be filled: a
+    # word in one message of a hundred fills it from there, without reading its posting list (hundreds
+    # of thousands of entries in a large install). Pulling stops at the outer LIMIT, so a common word
+    # reads a few hundred rows, a rare one at most RECENT_SCAN_ROWS.
+    wanted = CANDIDATES if loose == strict else PHRASE_CANDIDATES
     by_recency = f"""
-            SELECT m.id, m.conversation_id, m.created_at
-            FROM (
-                SELECT id FROM tickets_message WHERE conversation_id IN ({visible_sql})
+            SELECT id, conversation_id, created_at FROM (
+                SELECT id, conversation_id, created_at, search_document @@ %s::tsquery AS hit
+                FROM tickets_message WHERE conversation_id IN ({visible_sql})
                 ORDER BY created_at DESC, id DESC LIMIT {RECENT_SCAN_ROWS}
-            ) r JOIN tickets_message m ON m.id = r.id
-            WHERE {_DOCUMENT_M} @@ %s::tsquery
+            ) newest WHERE hit LIMIT {wanted}
     """  # noqa: S608
 
-    def statement(matches: str) -> str:
+    def statement(matches: str, visible: str) -> str:
         return f"""
         WITH matches AS MATERIALIZED ({matches}),
         recent AS MATERIALIZED (
             SELECT id, created_at FROM matches
-            WHERE conversation_id IN ({visible_sql})
+            WHERE {visible}
             ORDER BY created_at DESC, id DESC
             LIMIT {PHRASE_CANDIDATES}
         ),
         cand AS (
-            SELECT m.id, m.created_at, m.subject, m.body
+            SELECT m.id, m.created_at, m.subject, m.body, m.search_document
             FROM recent CROSS JOIN LATERAL (
                 -- OFFSET 0 keeps this a primary-key lookup per recent row, in recency order, so the
                 -- phrase check stops with the window full instead of rechecking every match.
-                SELECT id, created_at, subject, body FROM tickets_message WHERE id = recent.id OFFSET 0
+                SELECT id, created_at, subject, body, search_document
+                FROM tickets_message WHERE id = recent.id OFFSET 0
             ) m
             WHERE %s OR {exact}
             LIMIT {CANDIDATES}
         ),
         ranked AS (
             SELECT id, created_at, subject, body,
-                   ts_rank({_DOCUMENT_M.replace("m.", "")}, %s::tsquery)::float8 AS rank
+                   ts_rank(search_document, %s::tsquery)::float8 AS rank
             FROM cand
         ),
         page AS (
@@ -306,7 +313,6 @@ def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
     """  # noqa: S608
 
     rest: list[Any] = [
-        *visible_params,
         loose == strict,
         *[query for _, query in per_config],
         strict,
@@ -322,22 +328,59 @@ def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
     # CANDIDATES: the result is the same, the work much smaller.
     rows: list = []
     with transaction.atomic(), connection.cursor() as cur:
-        # A common word's bitmap must stay exact: a lossy one makes PostgreSQL recompute the document
-        # of every row on the pages it covers (seconds at ten million messages).
-        cur.execute("SET LOCAL work_mem = '64MB'")
-        cur.execute(statement(by_recency), [*visible_params, loose, *rest])
-        rows = cur.fetchall()
-        if rows and rows[0][3] >= RECENT_SCAN_ENOUGH:
-            return _page([(pk, rank, created, h) for pk, rank, created, _, h in rows], limit, "fts")
+        # Planner settings for this transaction only, in one round trip:
+        # - parallel workers take longer to start than these statements take to stop at their LIMIT;
+        # - each statement checks visibility on at most a few thousand matches, one primary-key lookup
+        #   each; hashing or merging every visible conversation instead (a quarter million for one team
+        #   at a million conversations), which the planner picks when it overestimates the matches,
+        #   costs 200-300 ms;
+        # - a memoized lookup sizes its cache for every conversation the planner expects: allocating it
+        #   took longer (10 ms) than the lookups it saves.
+        cur.execute(
+            "SELECT set_config('max_parallel_workers_per_gather', '0', true),"
+            " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),"
+            " set_config('enable_memoize', 'off', true)"
+        )
+        if _common_enough(cur, [query for _, query in per_config], wanted):
+            cur.execute(statement(by_recency, "true"), [loose, *visible_params, *rest])
+            rows = cur.fetchall()
+            if rows and rows[0][3] >= CANDIDATES:
+                return _page([(pk, rank, created, h) for pk, rank, created, _, h in rows], limit, "fts")
         cur.execute("SELECT max(created_at) FROM tickets_message")
         newest = cur.fetchone()[0]
         windows = [newest - span for span in RECENT_WINDOWS] if newest else []
-        for since in [*windows, datetime.min.replace(tzinfo=UTC)]:
-            cur.execute(statement(by_index), [loose, since, *rest])
+        visible = f"conversation_id IN ({visible_sql})"
+        for since in [*windows, None]:
+            if since is None:
+                cur.execute(statement(by_index_alone, visible), [loose, *visible_params, *rest])
+            else:
+                cur.execute(statement(by_index, visible), [loose, since, *visible_params, *rest])
             rows = cur.fetchall()
             if rows and rows[0][3] >= CANDIDATES:
                 break
     return _page([(pk, rank, created, headline) for pk, rank, created, _, headline in rows], limit, "fts")
+
+
+def _common_enough(cur, alternatives: list[str], wanted: int) -> bool:
+    """Whether the newest RECENT_SCAN_ROWS messages should hold twice `wanted` matches, by the planner's
+    statistics (a pass that comes up short costs its scan and then the index's time too).
+
+    The alternatives are the query under each configuration: mostly the same word, so the most common
+    one is the estimate, not their sum. A table that small is read whole by the pass anyway (also before
+    its first ANALYZE, when PostgreSQL counts -1 rows).
+    """
+    cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'tickets_message'::regclass")
+    total = cur.fetchone()[0]
+    if total <= RECENT_SCAN_ROWS:
+        return True
+    estimate = 0.0
+    for tsquery in dict.fromkeys(alternatives):
+        cur.execute(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM tickets_message WHERE search_document @@ %s::tsquery",
+            [tsquery],
+        )
+        estimate = max(estimate, cur.fetchone()[0][0]["Plan"]["Plan Rows"])
+    return estimate * RECENT_SCAN_ROWS >= total * wanted * 2
 
 
 def _substring_messages(user, text, channel, status, limit, before) -> MessagePage:

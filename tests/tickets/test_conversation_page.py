@@ -141,6 +141,15 @@ def test_page_shows_both_channels_and_notes(agent, conversation, channels):
     assert ConversationRead.objects.filter(user=agent, conversation=conversation).exists()
 
 
+def test_opening_again_moves_the_one_read_marker(agent, conversation):
+    client = client_for(agent)
+    client.get(f"/inbox/{conversation.pk}/")
+    first = ConversationRead.objects.get(user=agent, conversation=conversation).read_at
+    client.get(f"/inbox/{conversation.pk}/")
+    markers = list(ConversationRead.objects.filter(user=agent, conversation=conversation))
+    assert len(markers) == 1 and markers[0].read_at > first
+
+
 def test_delivery_status_of_outbound_messages(agent, conversation):
     reply = say(conversation, "Sent it!", direction=Direction.OUTBOUND, author=agent)
     OutboundMessage.objects.create(

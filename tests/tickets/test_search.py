@@ -34,8 +34,21 @@ def test_migration_expression_matches_search_module():
     import importlib
 
     migration = importlib.import_module("tickets.migrations.0004_search")
-    assert migration.MESSAGE_DOCUMENT == MESSAGE_DOCUMENT
+    stored = importlib.import_module("tickets.migrations.0008_message_search_document")
+    assert migration.MESSAGE_DOCUMENT == stored.MESSAGE_DOCUMENT == MESSAGE_DOCUMENT
     assert migration.MESSAGE_TEXT == search_module.MESSAGE_TEXT
+
+
+def test_the_stored_document_follows_edits_of_the_text(team_agent, channels):
+    # The generated column is the only copy of the document search reads: an edit must move it.
+    conv = make_conversation(channels[0])
+    message = Message.objects.create(
+        conversation=conv, channel=conv.channel, direction=Direction.INBOUND, body="kettle", created_at=T0
+    )
+    assert [h.message.pk for h in search_messages(team_agent, "kettle").hits] == [message.pk]
+    Message.objects.filter(pk=message.pk).update(body="Посылка не пришла")
+    assert search_messages(team_agent, "kettle").hits == []
+    assert [h.message.pk for h in search_messages(team_agent, "посылки").hits] == [message.pk]
 
 
 # --- Builders ------------------------------------------------------------------------------------------
@@ -63,6 +76,23 @@ def make_conversation(channel, *, name="Anna Kowalska", subject="", status=Conve
     customer = Customer.objects.create(name=name)
     return Conversation.objects.create(
         customer=customer, channel=channel, subject=subject, status=status, created_at=T0, last_activity_at=T0
+    )
+
+
+def numbered_messages(conv, count: int, body, *, other_every_fifth=None) -> None:
+    """`count` inbound messages a second apart, message i saying body(i); every fifth in another
+    conversation when one is given."""
+    Message.objects.bulk_create(
+        [
+            Message(
+                conversation=other_every_fifth if other_every_fifth and i % 5 == 0 else conv,
+                channel=conv.channel,
+                direction=Direction.INBOUND,
+                body=body(i),
+                created_at=T0 + timedelta(seconds=i),
+            )
+            for i in range(count)
+        ]
     )
 
 
@@ -376,17 +406,8 @@ def test_query_count_is_bounded(team_agent, channels):
 def test_message_search_uses_gin_index(team_agent, channels):
     conv = make_conversation(channels[0])
     words = ["zamówienie", "заказ", "order", "refund", "faktura", "доставка", "parcel", "kettle"]
-    Message.objects.bulk_create(
-        [
-            Message(
-                conversation=conv,
-                channel=conv.channel,
-                direction=Direction.INBOUND,
-                body=f"{words[i % len(words)]} {words[(i * 7) % len(words)]} number {i}",
-                created_at=T0 + timedelta(seconds=i),
-            )
-            for i in range(4000)
-        ]
+    numbered_messages(
+        conv, 4000, lambda i: f"{words[i % len(words)]} {words[(i * 7) % len(words)]} number {i}"
     )
     with connection.cursor() as cur:
         cur.execute("ANALYZE tickets_message")
@@ -394,30 +415,66 @@ def test_message_search_uses_gin_index(team_agent, channels):
         with CaptureQueriesContext(connection) as queries:
             page = search_messages(team_agent, "1234")
         assert page.hits and page.hits[0].message.body.endswith("number 1234")
-        search_sql = next(q["sql"] for q in queries.captured_queries if "ts_headline" in q["sql"])
+        # A rare word is not among the newest messages: the windows ask the index (the widest one here).
+        search_sql = [q["sql"] for q in queries.captured_queries if "ts_headline" in q["sql"]][-1]
         cur.execute("EXPLAIN " + search_sql)
         plan = "\n".join(row[0] for row in cur.fetchall())
         cur.execute("SET LOCAL enable_seqscan = on")
-    assert "msg_search_fts" in plan, plan
+    assert "msg_search_document" in plan, plan
 
 
 def test_a_common_word_is_found_among_the_newest_messages_without_the_index(team_agent, channels):
     conv = make_conversation(channels[0])
-    Message.objects.bulk_create(
-        [
-            Message(
-                conversation=conv,
-                channel=conv.channel,
-                direction=Direction.INBOUND,
-                body=f"invoice {i}" if i % 3 == 0 else f"hello {i}",
-                created_at=T0 + timedelta(seconds=i),
-            )
-            for i in range(600)
-        ]
-    )
+    numbered_messages(conv, 1200, lambda i: f"invoice {i}" if i % 3 == 0 else f"hello {i}")
     with CaptureQueriesContext(connection) as queries:
         page = search_messages(team_agent, "invoice", limit=5)
-    assert [h.message.body for h in page.hits] == [f"invoice {i}" for i in (597, 594, 591, 588, 585)]
+    assert [h.message.body for h in page.hits] == [f"invoice {i}" for i in (1197, 1194, 1191, 1188, 1185)]
     assert not any("max(created_at)" in q["sql"] for q in queries.captured_queries)
     # A rarer word falls through to the index and finds the same kind of answer.
     assert [h.message.body for h in search_messages(team_agent, "hello 1").hits] == ["hello 1"]
+
+
+@pytest.mark.parametrize("query", ["invoice", "hello", '"hello 7"', "inv"])
+def test_the_newest_messages_pass_and_the_index_agree(team_agent, channels, monkeypatch, query):
+    conv = make_conversation(channels[0])
+    other = make_conversation(channels[1])  # another team's: never in the agent's results
+    numbered_messages(
+        conv,
+        1500,
+        lambda i: f"invoice {i}" if i % 3 == 0 else f"hello {i % 50}",
+        other_every_fifth=other,
+    )
+
+    def pages() -> list[list[int]]:
+        found, before = [], None
+        for _ in range(4):
+            page = search_messages(team_agent, query, limit=20, before=before)
+            found.append([h.message.pk for h in page.hits])
+            before = page.next_cursor
+        return found
+
+    with_pass = pages()
+    monkeypatch.setattr(search_module, "RECENT_SCAN_ROWS", 0)
+    assert with_pass == pages()
+    assert with_pass[0]
+    found = [pk for page in with_pass for pk in page]
+    assert not Message.objects.filter(pk__in=found, conversation=other).exists()
+
+
+def test_the_planner_estimate_picks_the_newest_messages_pass_only_for_common_words(
+    team_agent, channels, monkeypatch
+):
+    conv = make_conversation(channels[0])
+    numbered_messages(conv, 2000, lambda i: f"invoice {i}" if i % 2 == 0 else f"parcel number {i}")
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE tickets_message")
+    # The table now counts as large: only a word in enough messages is looked for among the newest.
+    monkeypatch.setattr(search_module, "RECENT_SCAN_ROWS", 1500)
+
+    def used_the_pass(query: str) -> bool:
+        with CaptureQueriesContext(connection) as queries:
+            assert search_messages(team_agent, query).hits
+        return any("AS hit" in q["sql"] for q in queries.captured_queries)
+
+    assert used_the_pass("invoice")  # in half of the messages
+    assert not used_the_pass("1999")  # in one
