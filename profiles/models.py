@@ -180,7 +180,8 @@ class TimelineEntry(models.Model):
     """One touchpoint on a customer's journey. One table for every kind keeps the timeline a single
     index range scan, whatever mix of messages, events and answers a customer has."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
+    # Indexed by timeline_by_customer, which leads with it: a second index would only slow every write.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline", db_index=False)
     occurred_at = models.DateTimeField(_("when"))
     kind = models.CharField(_("kind"), max_length=32, choices=TimelineKind.choices)
     channel = models.ForeignKey(

@@ -44,9 +44,20 @@ class AnswerWriter(BatchWriter[Answer, "Stored | str"]):
     """Each answer's Stored row, or the AnswerError code that explains why it was refused."""
 
     what = "survey answers"
-    # Two batches in flight: a token in both is claimed by one (the row lock makes the other wait and
-    # then find it answered), so nothing is stored twice.
-    lanes = 2
+    # One batch in flight. Two were faster while each statement also paid for JIT compilation; with
+    # JIT off a batch takes a few milliseconds, and a second lane only added a second connection's
+    # CPU and context switches (p99 7-14 ms with one lane against 10-23 ms with two, docs/benchmarks.md).
+    # More lanes stay safe: a token in two batches is claimed by one (the row lock makes the other
+    # wait and then find it answered), so nothing is stored twice.
+    lanes = 1
+
+    # Detractors' follow-ups are queued together at most this often (seconds).
+    follow_up_every = 0.25
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._detractors: list[int] = []
+        self._follow_ups_due: asyncio.TimerHandle | None = None
 
     def failure(self, exc: Exception) -> Exception:
         return WriteFailed(str(exc))
@@ -91,10 +102,24 @@ class AnswerWriter(BatchWriter[Answer, "Stored | str"]):
         return results
 
     def _written(self, items: list[Answer], results: list[Stored | str]) -> None:
-        detractors = [r.response_id for r in results if isinstance(r, Stored) and r.detractor]
-        if detractors:
-            # Queuing talks to the broker synchronously: beside the loop, not in it.
-            asyncio.get_running_loop().run_in_executor(None, _open_follow_ups_later, detractors)
+        self._detractors += [r.response_id for r in results if isinstance(r, Stored) and r.detractor]
+        if self._detractors and self._follow_ups_due is None:
+            loop = asyncio.get_running_loop()
+            self._follow_ups_due = loop.call_later(self.follow_up_every, self._queue_follow_ups)
+
+    def _queue_follow_ups(self) -> asyncio.Future[None]:
+        # Queuing talks to the broker synchronously, so it runs beside the loop, not in it; and once
+        # for every batch written in the meantime. A publish in that thread holds the interpreter for
+        # a millisecond or more, which the loop waited out on every socket call: fifty publishes a
+        # second during a survey blast were most of the answers' slowest latencies.
+        detractors, self._detractors, self._follow_ups_due = self._detractors, [], None
+        return asyncio.get_running_loop().run_in_executor(None, _open_follow_ups_later, detractors)
+
+    async def close(self) -> None:
+        await super().close()
+        if self._follow_ups_due is not None:
+            self._follow_ups_due.cancel()
+            await self._queue_follow_ups()
 
 
 def _reason(status: str, expired: bool) -> str:

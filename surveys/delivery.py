@@ -92,7 +92,8 @@ def do_send_due_invitations(limit: int = BATCH) -> int:
             due = list(
                 Invitation.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("survey", "customer", "channel", "conversation")
-                .filter(status=InvitationStatus.PENDING, send_at__lte=timezone.now())
+                # sent_at: as the partial index invitation_waiting, so that it can answer this.
+                .filter(status=InvitationStatus.PENDING, send_at__lte=timezone.now(), sent_at__isnull=True)
                 .order_by("send_at", "id")[:limit]
             )
             for invitation in due:
@@ -125,5 +126,6 @@ def _send_one(invitation: Invitation) -> int:
 def _mark(invitation: Invitation, status: str, reason: str) -> int:
     invitation.status = status
     invitation.reason = reason[:200]
-    invitation.save(update_fields=["status", "reason"])
+    invitation.send_at = None  # no longer waiting: out of the invitation_waiting index
+    invitation.save(update_fields=["status", "reason", "send_at"])
     return 0

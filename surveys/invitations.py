@@ -108,7 +108,8 @@ def build_invitation(
         status=status,
         reason=reason,
         created_at=now,
-        send_at=send_at if pushed else None,
+        # Only a pending invitation has a send time: the index that finds due ones holds nothing else.
+        send_at=send_at if status == InvitationStatus.PENDING else None,
         sent_at=None if pushed else now,
         expires_at=send_at + timedelta(days=survey.expiry_days),
         **fields,

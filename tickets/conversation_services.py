@@ -139,22 +139,27 @@ def do_add_internal_note(*, conversation: Conversation, author: User, body: str)
     return note
 
 
-@transaction.atomic
 def do_mark_read(*, conversation: Conversation, user: User) -> None:
     """Every opening of a conversation writes this, so it is one upsert whose commit does not wait.
 
     A read marker lost in a crash only shows a conversation as unread again; waiting for the WAL flush
     on every page view cost more than the rest of the page's queries together.
     """
-    # Only in a transaction of its own: SET LOCAL would otherwise reach the caller's other writes.
-    own_transaction = not connection.in_atomic_block
-    with transaction.atomic():
-        if own_transaction and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
-        ConversationRead.objects.bulk_create(
-            [ConversationRead(user=user, conversation=conversation, read_at=timezone.now())],
-            update_conflicts=True,
-            unique_fields=["user", "conversation"],
-            update_fields=["read_at"],
-        )
+    now = timezone.now()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # One statement in its own transaction: the setting is local to it, so it covers this commit
+        # and nothing else, with no BEGIN and COMMIT round trips around it.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {ConversationRead._meta.db_table} (user_id, conversation_id, read_at)"  # noqa: S608
+                " SELECT %s, %s, %s FROM (SELECT set_config('synchronous_commit', 'off', true)) AS setting"
+                " ON CONFLICT (user_id, conversation_id) DO UPDATE SET read_at = EXCLUDED.read_at",
+                [user.pk, conversation.pk, now],
+            )
+        return
+    ConversationRead.objects.bulk_create(
+        [ConversationRead(user=user, conversation=conversation, read_at=now)],
+        update_conflicts=True,
+        unique_fields=["user", "conversation"],
+        update_fields=["read_at"],
+    )

@@ -9,18 +9,17 @@ amber, another language) makes a new key; nothing has to be invalidated.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from django.template.loader import get_template
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import get_language
 
+from cxm.rendered_cache import RenderedCache
 from tickets.sla_badge import sla_badge
 
-MAX_ROWS = 20_000
-_rows: OrderedDict[tuple, str] = OrderedDict()
+_rows = RenderedCache(max_items=20_000)
 
 
 def row_key(conversation: Any) -> tuple:
@@ -45,13 +44,7 @@ def row_key(conversation: Any) -> tuple:
 
 
 def render_row(conversation: Any) -> SafeString:
-    key = row_key(conversation)
-    html = _rows.get(key)
-    if html is None:
-        html = get_template("tickets/inbox/row.html").render({"conversation": conversation})
-        _rows[key] = html
-        if len(_rows) > MAX_ROWS:
-            _rows.popitem(last=False)
-    else:
-        _rows.move_to_end(key)
-    return mark_safe(html)  # noqa: S308 (our template's output)
+    return _rows.get_or_render(
+        row_key(conversation),
+        lambda: get_template("tickets/inbox/row.html").render({"conversation": conversation}),
+    )

@@ -93,3 +93,12 @@ def inbox_row(conversation) -> SafeString:
     from tickets.inbox_row_cache import render_row
 
     return render_row(conversation)
+
+
+@register.simple_tag(takes_context=True)
+def thread_item(context, item) -> SafeString:
+    """One message or note of a conversation, from the item cache when nothing it shows has changed
+    (tickets.thread_item_cache)."""
+    from tickets.thread_item_cache import render_item
+
+    return render_item(item, context.get("conversation"), context.get("customer"))

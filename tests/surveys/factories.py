@@ -40,7 +40,8 @@ def invitation(
     status: str = InvitationStatus.SENT,
     recipient: str = "",
 ) -> Invitation:
-    sent = sent_at or timezone.now()
+    # As in production: a pending invitation has not been sent yet.
+    sent = sent_at or (None if status == InvitationStatus.PENDING else timezone.now())
     return Invitation.objects.create(
         survey=survey_,
         customer=person,
@@ -51,5 +52,5 @@ def invitation(
         channel=channel,
         recipient=recipient,
         sent_at=sent,
-        expires_at=sent + expires_in,
+        expires_at=(sent or timezone.now()) + expires_in,
     )

@@ -470,3 +470,21 @@ def test_whatsapp_window_state_is_shown(agent, conversation, channels):
     )
     assert response.status_code == 302
     assert OutboundMessage.objects.get().channel == channels["whatsapp"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_read_marker_upsert_outside_a_transaction(agent, conversation):
+    # As a request runs it: no transaction around, so the one-statement upsert does the work.
+    from django.db import connection
+
+    from tickets.conversation_services import do_mark_read
+
+    assert not connection.in_atomic_block
+    do_mark_read(conversation=conversation, user=agent)
+    first = ConversationRead.objects.get(user=agent, conversation=conversation).read_at
+    do_mark_read(conversation=conversation, user=agent)
+    markers = list(ConversationRead.objects.filter(user=agent, conversation=conversation))
+    assert len(markers) == 1 and markers[0].read_at > first
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"  # the setting ended with the upsert's own transaction

@@ -9,22 +9,11 @@ import pytest
 from django.utils import timezone, translation
 
 from accounts.roles import Role
-from channels_app.models import Channel
 from profiles.models import Customer
 from tickets import inbox_row_cache
 from tickets.models import Conversation, Label
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def conversation():
-    now = timezone.now()
-    channel = Channel.objects.create(kind="sms", name="Acme SMS")
-    customer = Customer.objects.create(name="Anna Kowalska")
-    return Conversation.objects.create(
-        customer=customer, channel=channel, subject="Parcel", created_at=now, last_activity_at=now
-    )
 
 
 def fresh(conversation) -> Conversation:
@@ -43,7 +32,8 @@ def renders(conversation) -> int:
     return spy.call_count
 
 
-def test_unchanged_rows_come_from_the_cache_and_any_change_renders_again(conversation, make_user):
+def test_unchanged_rows_come_from_the_cache_and_any_change_renders_again(sms_conversation, make_user):
+    conversation = sms_conversation
     inbox_row_cache._rows.clear()
     assert renders(conversation) == 1
     assert renders(conversation) == 0
@@ -61,7 +51,8 @@ def test_unchanged_rows_come_from_the_cache_and_any_change_renders_again(convers
     assert "Anna Nowak" in html and "vip" in html and "Ewa Lis" in html
 
 
-def test_the_sla_badge_turning_amber_is_a_change(conversation):
+def test_the_sla_badge_turning_amber_is_a_change(sms_conversation):
+    conversation = sms_conversation
     now = timezone.now()
     Conversation.objects.filter(pk=conversation.pk).update(
         created_at=now - timedelta(minutes=50), first_response_due_at=now + timedelta(minutes=50)
