@@ -92,6 +92,52 @@ def requests_for(tokens: list[str], port: int) -> list[bytes]:
     return out
 
 
+class FlushWatch:
+    """The longest a statement of this database was seen waiting for the WAL to reach the disk.
+
+    An answer is confirmed only once committed, so a slow fsync of the disk holds every answer in the
+    batch. Sampled every 20 ms from pg_stat_activity, it tells a tail caused by the storage from one
+    caused by the answer path.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        import threading
+
+        self.url = database_url
+        self.longest_ms = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> FlushWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        import time
+
+        import psycopg
+
+        name = self.url.rsplit("/", 1)[1]
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            # One statement's wait, identified by its backend and start: its first and last sighting.
+            seen: dict[tuple, tuple[float, float]] = {}
+            while not self._stop.wait(0.02):
+                rows = conn.execute(
+                    "SELECT pid, query_start FROM pg_stat_activity"
+                    " WHERE datname = %s AND wait_event IN ('WALSync', 'WALWrite')",
+                    [name],
+                ).fetchall()
+                now = time.perf_counter()
+                for key in rows:
+                    first, _ = seen.get(key, (now, now))
+                    seen[key] = (first, now)
+                    self.longest_ms = max(self.longest_ms, (now - first) * 1000)
+
+
 def phase(
     label: str, requests: list[bytes], port: int, concurrency: int, rate: float | None
 ) -> load.LoadResult:
@@ -130,8 +176,13 @@ def main() -> None:
                  concurrency=1, env=env, worker_nice=args.worker_nice):  # fmt: skip
         print(f"machine: {os.cpu_count()} cores; uvicorn with {args.web_workers} web worker(s)")
         most = phase("closed loop", requests_for(closed_tokens, args.port), args.port, args.concurrency, None)
-        steady = phase(f"open loop at {args.rate:.0f}/s", requests_for(open_tokens, args.port), args.port,
-                       args.concurrency, args.rate)  # fmt: skip
+        with FlushWatch(args.database_url) as flushes:
+            steady = phase(f"open loop at {args.rate:.0f}/s", requests_for(open_tokens, args.port),
+                           args.port, args.concurrency, args.rate)  # fmt: skip
+        print(
+            f"longest wait of one statement for a WAL flush during the open loop: at least "
+            f"{flushes.longest_ms:.0f} ms (sampled every 20 ms)"
+        )
     stored = SurveyResponse.objects.filter(survey_id=survey_id).count() - before
     confirmed = most.statuses.get(200, 0) + steady.statuses.get(200, 0)
     print(f"confirmed {confirmed}, stored {stored}: {'all there' if stored == confirmed else 'MISMATCH'}")
