@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -67,6 +68,8 @@ _HEADLINE_OPTIONS = (
 
 _WORD = re.compile(r"\w+")
 _TSQUERY_LEXEME = re.compile(r"'(?:[^']|'')*'")
+# A lexeme with its prefix or weight marks ('zamów':*), as one estimate must see it.
+_TSQUERY_TERM = re.compile(r"'(?:[^']|'')*'(?::[*A-D]+)?")
 _PHRASE_OPERATOR = re.compile(r"<(?:\d+|-)>")
 _OPERATOR_CHARS = re.compile(r'["]|(^|\s)-|\bor\b', re.IGNORECASE)
 _PHONE_LIKE = re.compile(r"^[+()\d\s.\-]{5,}$")
@@ -215,7 +218,9 @@ def search_messages(
         page = _fts_messages(user, text, channel, status, limit, before)
         if page.hits or before:
             return page
-    if len(text) < MIN_SUBSTRING_LENGTH:
+    # A query with search operators (a quoted phrase, -word, or) asked for exactly that; as a substring
+    # it would match next to nothing, after reading the whole trigram index (seconds at ten million).
+    if len(text) < MIN_SUBSTRING_LENGTH or _OPERATOR_CHARS.search(text):
         return MessagePage([], None, "fts")
     return _substring_messages(user, text, channel, status, limit, before)
 
@@ -263,22 +268,25 @@ def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
     """
     # The widest window has no date to narrow by: nothing to tempt the planner off the index.
     by_index_alone = by_index.replace("AND m.created_at >= %s", "")
-    # The newest visible messages, matched one by one, stopping as soon as the window can be filled: a
-    # word in one message of a hundred fills it from there, without reading its posting list (hundreds
-    # of thousands of entries in a large install). Pulling stops at the outer LIMIT, so a common word
-    # reads a few hundred rows, a rare one at most RECENT_SCAN_ROWS.
-    wanted = CANDIDATES if loose == strict else PHRASE_CANDIDATES
-    by_recency = f"""
-            SELECT id, conversation_id, created_at FROM (
-                SELECT id, conversation_id, created_at, search_document @@ %s::tsquery AS hit
+    # The newest visible messages, matched one by one (the phrase check included), stopping as soon as
+    # the window is full: a word in one message of a hundred fills it from there, without reading its
+    # posting list (hundreds of thousands of entries in a large install). Pulling stops at the LIMIT,
+    # so a common word reads a few hundred rows, a rarer one at most RECENT_SCAN_ROWS.
+    newest_first = f"""
+            SELECT m.id, m.created_at, m.subject, m.body, m.search_document FROM (
+                SELECT id, created_at, subject, body, search_document
                 FROM tickets_message WHERE conversation_id IN ({visible_sql})
                 ORDER BY created_at DESC, id DESC LIMIT {RECENT_SCAN_ROWS}
-            ) newest WHERE hit LIMIT {wanted}
+            ) m
+            WHERE m.search_document @@ %s::tsquery AND (%s OR {exact})
+            LIMIT {CANDIDATES}
     """  # noqa: S608
 
-    def statement(matches: str, visible: str) -> str:
+    # Through the index: every match (of a recent window), the most recent visible ones in order, then
+    # the phrase check on those until the window is full.
+    def by_index_candidates(matches: str, visible: str) -> str:
         return f"""
-        WITH matches AS MATERIALIZED ({matches}),
+        matches AS MATERIALIZED ({matches}),
         recent AS MATERIALIZED (
             SELECT id, created_at FROM matches
             WHERE {visible}
@@ -295,7 +303,11 @@ def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
             ) m
             WHERE %s OR {exact}
             LIMIT {CANDIDATES}
-        ),
+        )"""  # noqa: S608
+
+    def statement(candidates: str) -> str:
+        return f"""
+        WITH {candidates},
         ranked AS (
             SELECT id, created_at, subject, body,
                    ts_rank(search_document, %s::tsquery)::float8 AS rank
@@ -312,9 +324,8 @@ def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
         FROM page ORDER BY rank DESC, created_at DESC, id DESC
     """  # noqa: S608
 
+    phrase_check = [loose == strict, *[query for _, query in per_config]]
     rest: list[Any] = [
-        loose == strict,
-        *[query for _, query in per_config],
         strict,
         *keyset_params,
         limit + 1,
@@ -341,8 +352,10 @@ def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
             " set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),"
             " set_config('enable_memoize', 'off', true)"
         )
-        if _common_enough(cur, [query for _, query in per_config], wanted):
-            cur.execute(statement(by_recency, "true"), [loose, *visible_params, *rest])
+        if _common_enough(cur, [query for _, query in per_config]):
+            cur.execute(
+                statement(f"cand AS ({newest_first})"), [*visible_params, loose, *phrase_check, *rest]
+            )
             rows = cur.fetchall()
             if rows and rows[0][3] >= CANDIDATES:
                 return _page([(pk, rank, created, h) for pk, rank, created, _, h in rows], limit, "fts")
@@ -352,35 +365,62 @@ def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
         visible = f"conversation_id IN ({visible_sql})"
         for since in [*windows, None]:
             if since is None:
-                cur.execute(statement(by_index_alone, visible), [loose, *visible_params, *rest])
+                sql, window = statement(by_index_candidates(by_index_alone, visible)), [loose]
             else:
-                cur.execute(statement(by_index, visible), [loose, since, *visible_params, *rest])
+                sql, window = statement(by_index_candidates(by_index, visible)), [loose, since]
+            cur.execute(sql, [*window, *visible_params, *phrase_check, *rest])
             rows = cur.fetchall()
             if rows and rows[0][3] >= CANDIDATES:
                 break
     return _page([(pk, rank, created, headline) for pk, rank, created, _, headline in rows], limit, "fts")
 
 
-def _common_enough(cur, alternatives: list[str], wanted: int) -> bool:
-    """Whether the newest RECENT_SCAN_ROWS messages should hold twice `wanted` matches, by the planner's
-    statistics (a pass that comes up short costs its scan and then the index's time too).
+def _common_enough(cur, alternatives: list[str]) -> bool:
+    """Whether the newest RECENT_SCAN_ROWS messages should hold twice CANDIDATES matches (a pass that
+    comes up short costs its scan and then the index's time too), by the planner's statistics.
 
-    The alternatives are the query under each configuration: mostly the same word, so the most common
-    one is the estimate, not their sum. A table that small is read whole by the pass anyway (also before
+    Each alternative is the query under one configuration, mostly the same words, so the most common
+    one counts. Within one, words that are asked for together usually occur together (a phrase, an
+    order number's parts), so it is as common as its rarest word: PostgreSQL's own estimate multiplies
+    their shares, and at ten million messages it sent two common words to the index (200 ms) instead
+    of the newest messages (20 ms). A table that small is read whole by the pass anyway (also before
     its first ANALYZE, when PostgreSQL counts -1 rows).
     """
-    cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'tickets_message'::regclass")
-    total = cur.fetchone()[0]
+    total = _estimated_rows(cur, "")
     if total <= RECENT_SCAN_ROWS:
         return True
-    estimate = 0.0
+    best = 0.0
     for tsquery in dict.fromkeys(alternatives):
-        cur.execute(
-            "EXPLAIN (FORMAT JSON) SELECT 1 FROM tickets_message WHERE search_document @@ %s::tsquery",
-            [tsquery],
-        )
-        estimate = max(estimate, cur.fetchone()[0][0]["Plan"]["Plan Rows"])
-    return estimate * RECENT_SCAN_ROWS >= total * wanted * 2
+        terms = _TSQUERY_TERM.findall(tsquery)
+        compact = tsquery.replace(" ", "")
+        words = [term for term in terms if f"!{term}" not in compact] or terms  # not-words narrow nothing
+        best = max(best, min((_estimated_rows(cur, word) for word in words), default=0.0))
+    return best * RECENT_SCAN_ROWS >= total * CANDIDATES * 2
+
+
+# Row estimates change with ANALYZE, not with each query: kept a few minutes per process.
+_ESTIMATE_SECONDS = 300.0
+_estimates: dict[str, tuple[float, float]] = {}
+
+
+def _estimated_rows(cur, lexeme: str) -> float:
+    """The planner's estimate of messages matching one quoted tsquery lexeme ("" for all messages)."""
+    now = time.monotonic()
+    known = _estimates.get(lexeme)
+    if known is not None and now - known[1] < _ESTIMATE_SECONDS:
+        return known[0]
+    if not lexeme:
+        cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'tickets_message'::regclass")
+        rows = float(cur.fetchone()[0])
+    else:
+        # A prefix (:*) stays on the lexeme it belongs to: it is part of what is matched.
+        explain = "EXPLAIN (FORMAT JSON) SELECT 1 FROM tickets_message WHERE search_document @@ %s::tsquery"
+        cur.execute(explain, [lexeme])
+        rows = float(cur.fetchone()[0][0]["Plan"]["Plan Rows"])
+    if len(_estimates) > 10_000:
+        _estimates.clear()
+    _estimates[lexeme] = (rows, now)
+    return rows
 
 
 def _substring_messages(user, text, channel, status, limit, before) -> MessagePage:
@@ -465,6 +505,11 @@ def search_customers(user_or_none, query: Any, limit: int = 20) -> list[Customer
         ]
     )
     digits = re.sub(r"\D", "", text)
+    if len(text) < MIN_SUBSTRING_LENGTH:
+        # No trigram in it, so a substring or typo match would read every name and identity (0.4 s at
+        # half a million customers) for a query that is mostly still being typed: exact identities only.
+        found = base.filter(id__in=exact_ids)
+        return sorted(found.prefetch_related("identities"), key=lambda c: (c.name.lower(), c.pk))[:limit]
     if connection.vendor != "postgresql":
         match = Q(name__icontains=text) | Q(company__icontains=text) | Q(identities__value__icontains=text)
         found = list(base.filter(match | Q(id__in=exact_ids)).distinct().order_by("name", "id")[:limit])
