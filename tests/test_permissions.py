@@ -223,3 +223,18 @@ def test_email_channel_settings_configure_smtp_and_imap(admin_client_):
     config = Channel.objects.get(name="Support").config
     assert config["smtp_port"] == 465 and config["smtp_security"] == "ssl"
     assert config["imap_host"] == "imap.shop.example" and config["imap_folder"] == "INBOX"
+
+
+def test_what_the_role_grants_is_answered_without_queries(make_user, django_assert_num_queries):
+    from django.contrib.auth.models import Permission
+
+    from accounts import roles
+    from accounts.models import User
+
+    manager = User.objects.get(pk=make_user(Role.MANAGER).pk)  # fresh: no permission cache yet
+    with django_assert_num_queries(0):
+        assert manager.has_perm(roles.VIEW_ALL_CONVERSATIONS)
+    # A permission given to the person rather than the role still counts, from the database.
+    agent = make_user(Role.AGENT)
+    agent.user_permissions.add(Permission.objects.get(codename="view_all_conversations"))
+    assert User.objects.get(pk=agent.pk).has_perm(roles.VIEW_ALL_CONVERSATIONS)
