@@ -324,7 +324,7 @@ def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
         FROM page ORDER BY rank DESC, created_at DESC, id DESC
     """  # noqa: S608
 
-    phrase_check = [loose == strict, *[query for _, query in per_config]]
+    phrase_check: list[Any] = [loose == strict, *[query for _, query in per_config]]
     rest: list[Any] = [
         strict,
         *keyset_params,
