@@ -179,17 +179,24 @@ def _invalid(request: HttpRequest, invitation: Invitation, language: str) -> Htt
     return _page(request, "question.html", _context(invitation, language, error=error), 400)
 
 
-@csrf_exempt
-@require_http_methods(["GET", "HEAD", "POST"])
-def answer(request: HttpRequest, token: str) -> HttpResponse:
-    """The survey page: the question, or the follow-up after a one-click score, or the thanks."""
+def _open(request: HttpRequest, token: str):
+    """(invitation, its language, its answer so far) for a public survey page, or the refusal to send."""
     if not check_public_rate(request, ANSWER_BUCKET):
         return too_many_requests(request)
     invitation = _load(token)
     if invitation is None:
         return _not_found(request)
-    language = texts.pick_language(invitation.locale)
-    response = _response_of(invitation)
+    return invitation, texts.pick_language(invitation.locale), _response_of(invitation)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    """The survey page: the question, or the follow-up after a one-click score, or the thanks."""
+    opened = _open(request, token)
+    if isinstance(opened, HttpResponse):
+        return opened
+    invitation, language, response = opened
     with translation.override(language):
         if request.method == "POST":
             return _answer_post(request, invitation, language, response)
@@ -232,16 +239,13 @@ def _answer_post(request: HttpRequest, invitation: Invitation, language: str, re
 @require_http_methods(["GET", "HEAD", "POST"])
 def one_click(request: HttpRequest, token: str, score: str) -> HttpResponse:
     """The score links in the invitation email: the click is the answer."""
-    if not check_public_rate(request, ANSWER_BUCKET):
-        return too_many_requests(request)
     if request.method == "HEAD":
-        # Link checkers and mail scanners probe with HEAD; only a real visit may answer.
+        # Link checkers and mail scanners probe with HEAD; only a real visit may answer (or count).
         return _headers(HttpResponse(status=200))
-    invitation = _load(token)
-    if invitation is None:
-        return _not_found(request)
-    language = texts.pick_language(invitation.locale)
-    response = _response_of(invitation)
+    opened = _open(request, token)
+    if isinstance(opened, HttpResponse):
+        return opened
+    invitation, language, response = opened
     with translation.override(language):
         if request.method == "POST":
             return _answer_post(request, invitation, language, response)

@@ -255,19 +255,23 @@ def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
     if after:
         keyset = "WHERE (rank, created_at, id) < (%s::float8, %s, %s)"
         keyset_params = list(after)
-    # The MATERIALIZED match set comes from the stored document (newest rows first, then the GIN index),
-    # with a query free of phrase operators (which would make PostgreSQL recheck every row). Phrases are then
+
+    # Matches come from the stored document (the newest rows in order, or the GIN index) with a query
+    # free of phrase operators (which would make PostgreSQL recheck every row). Phrases are then
     # checked on recent matches only, in order, until the candidate window is full; only the window is
     # ranked, and only the page gets a headline.
     # Only constants (config names are ours) and %s placeholders are formatted in; the visibility
     # subquery is Django-compiled.
-    by_index = """
+    def by_index(since: datetime | None) -> tuple[str, list[Any]]:
+        # The widest window has no date to narrow by: nothing to tempt the planner off the index.
+        window = "" if since is None else "AND m.created_at >= %s"
+        sql = f"""
             SELECT m.id, m.conversation_id, m.created_at
             FROM tickets_message m
-            WHERE m.search_document @@ %s::tsquery AND m.created_at >= %s
-    """
-    # The widest window has no date to narrow by: nothing to tempt the planner off the index.
-    by_index_alone = by_index.replace("AND m.created_at >= %s", "")
+            WHERE m.search_document @@ %s::tsquery {window}
+        """  # noqa: S608 (a constant)
+        return sql, [loose] if since is None else [loose, since]
+
     # The newest visible messages, matched one by one (the phrase check included), stopping as soon as
     # the window is full: a word in one message of a hundred fills it from there, without reading its
     # posting list (hundreds of thousands of entries in a large install). Pulling stops at the LIMIT,
@@ -364,11 +368,9 @@ def _fts_messages(user, text, channel, status, limit, before) -> MessagePage:
         windows = [newest - span for span in RECENT_WINDOWS] if newest else []
         visible = f"conversation_id IN ({visible_sql})"
         for since in [*windows, None]:
-            if since is None:
-                sql, window = statement(by_index_candidates(by_index_alone, visible)), [loose]
-            else:
-                sql, window = statement(by_index_candidates(by_index, visible)), [loose, since]
-            cur.execute(sql, [*window, *visible_params, *phrase_check, *rest])
+            matches, window = by_index(since)
+            params = [*window, *visible_params, *phrase_check, *rest]
+            cur.execute(statement(by_index_candidates(matches, visible)), params)
             rows = cur.fetchall()
             if rows and rows[0][3] >= CANDIDATES:
                 break

@@ -495,3 +495,14 @@ def test_the_planner_estimate_picks_the_newest_messages_pass_only_for_common_wor
 
     assert used_the_pass("invoice")  # in half of the messages
     assert not used_the_pass("1999")  # in one
+
+
+def test_an_operator_query_without_matches_does_not_fall_back_to_substrings(team_agent, channels):
+    conv = make_conversation(channels[0])
+    say(conv, "My card payment keeps failing at checkout.")
+    with CaptureQueriesContext(connection) as queries:
+        page = search_messages(team_agent, "checkout -card")
+    assert page.hits == [] and page.mode == "fts"
+    assert not any("ILIKE" in q["sql"] for q in queries.captured_queries)
+    # Without the operator the same words are still found.
+    assert [h.message.body for h in search_messages(team_agent, "checkout card").hits]
