@@ -21,12 +21,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 venv: $(STAMP)
 
+# One process: it starts the private PostgreSQL and Redis when DATABASE_URL/REDIS_URL are unset, migrates,
+# seeds, serves with a worker and beat beside it, prints the admin login last, and stops it all on Ctrl-C.
 run: venv
 	@mkdir -p var
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py ensure_admin
-	$(BIN)/python manage.py serve $(HOST):$(PORT)
+	$(BIN)/python manage.py serve $(HOST):$(PORT) --setup
 
 test: venv
 	bash scripts/test.sh
@@ -56,4 +55,4 @@ messages: venv
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:
-	rm -rf $(VENV) var/db.sqlite3 .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

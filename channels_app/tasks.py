@@ -21,10 +21,7 @@ def enqueue_inbound(event_id: int) -> None:
     """Make sure a worker will process this event soon. Never raises: the sweeper is the safety net."""
     client = get_redis()
     try:
-        if client is None:
-            # Embedded mode: tasks run eagerly, in this process, right now.
-            process_inbound.apply_async(args=[event_id])
-        elif client.set(DRAIN_FLAG, "1", nx=True, ex=DRAIN_FLAG_TTL_S):
+        if client.set(DRAIN_FLAG, "1", nx=True, ex=DRAIN_FLAG_TTL_S):
             process_pending_batch.apply_async(queue="ingest")
     except Exception:  # the broker may be unreachable in any of several ways (kombu, redis, socket errors)
         logger.warning("could not queue inbound event %s; the sweeper will retry", event_id, exc_info=True)
@@ -34,8 +31,7 @@ def enqueue_inbound(event_id: int) -> None:
 def _clear_flag(client) -> None:
     # A flag without a queued drain would hold back the next deliveries until it expires.
     try:
-        if client is not None:
-            client.delete(DRAIN_FLAG)
+        client.delete(DRAIN_FLAG)
     except Exception:
         logger.warning("could not clear the drain flag", exc_info=True)
 
@@ -53,9 +49,7 @@ def process_pending_batch(limit: int = DRAIN_BATCH) -> int:
     new drain, and anything committed before is seen by this one: nothing waits for the sweeper."""
     from channels_app.ingest import process_pending
 
-    client = get_redis()
-    if client is not None:
-        client.delete(DRAIN_FLAG)
+    get_redis().delete(DRAIN_FLAG)
     done = process_pending(limit=limit)
     if done >= limit:
         # A long backlog continues in a fresh task so other queues and workers get their turn.

@@ -31,9 +31,6 @@ WEBHOOK_PATH = re.compile(r"^/webhooks/(?P<provider>[a-z0-9_-]+)/(?P<channel_id>
 
 
 def with_fast_webhooks(app: ASGIApp) -> ASGIApp:
-    if settings.EMBEDDED or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        return app
-
     async def router(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             match = WEBHOOK_PATH.match(scope["path"])

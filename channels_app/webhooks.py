@@ -1,7 +1,7 @@
 """Provider webhooks through Django: verify the raw request, store it, acknowledge. Nothing else.
 
 Under ASGI with PostgreSQL the same checks run in `channels_app.webhook_asgi` instead, which stores
-concurrent deliveries together; this view serves WSGI, the embedded mode and the test client.
+concurrent deliveries together; this view serves WSGI and the test client.
 """
 
 from __future__ import annotations

@@ -44,16 +44,12 @@ class HeartbeatStep(bootsteps.StartStopStep):
             self.tref.cancel()
         from cxm.redis import get_redis
 
-        client = get_redis()
-        if client is not None:
-            client.delete(self.key)
+        get_redis().delete(self.key)
 
     def beat(self):
         from cxm.redis import get_redis
 
         client = get_redis()
-        if client is None:
-            return
         try:
             client.set(self.key, f"{time.time():.3f}", ex=HEARTBEAT_INTERVAL * 6)
         except Exception:  # a Redis blip must not stop the worker's timer; the next beat retries

@@ -50,13 +50,19 @@ class Config:
     field_encryption_keys: list[bytes]
     log_level: str
     time_zone: str
+    survey_min_interval_days: int = 14
+    survey_quiet_hours: tuple[int, int] = (21, 9)
+    embedded_dir: Path | None = None
     csrf_trusted_origins: list[str] = field(default_factory=list)
     provider_base_urls: dict[str, str] = field(default_factory=dict)
+    # False when PUBLIC_BASE_URL fell back to the development default: pages may then use the address
+    # they were requested at (see cxm.public_url).
+    public_base_url_explicit: bool = False
 
     @property
     def embedded(self) -> bool:
-        """True when running without external services (SQLite, in-process tasks, in-memory layer)."""
-        return self.redis_url is None
+        """True when a private PostgreSQL or Redis is started for this install (see cxm.embedded)."""
+        return self.database_url is None or self.redis_url is None
 
     @property
     def is_production(self) -> bool:
@@ -128,33 +134,37 @@ def parse_http_url(env: Mapping[str, str], name: str, default: str | None) -> st
 
 
 def parse_database_url(env: Mapping[str, str], name: str) -> tuple[str | None, dict]:
+    """The Django database settings from the URL, or (None, {}) when unset: the embedded default then
+    starts a private PostgreSQL (see cxm.embedded) and settings fills the entry in."""
     raw = _get(env, name)
     if raw is None:
-        return None, {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(BASE_DIR / "var" / "db.sqlite3"),
-            "OPTIONS": {"timeout": 20},
-        }
+        return None, {}
     scheme = urlsplit(raw).scheme
-    if scheme not in ("postgres", "postgresql", "pgsql", "sqlite"):
-        raise ConfigError(f"{name} must be a postgres:// (or sqlite://) URL, got scheme {scheme!r}.")
+    if scheme not in ("postgres", "postgresql", "pgsql"):
+        raise ConfigError(f"{name} must be a postgres:// URL, got scheme {scheme!r}.")
     try:
         config = environ.Env.db_url_config(raw)
     except Exception as exc:  # django-environ raises several types for malformed URLs
         raise ConfigError(f"{name} could not be parsed: {exc}") from exc
-    if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
+    if not config.get("NAME"):
         raise ConfigError(f"{name} must name a database, e.g. postgres://user@host:5432/cxm.")
+    return raw, with_connection_options(config, env)
+
+
+def with_connection_options(config: dict, env: Mapping[str, str]) -> dict:
+    """Connection settings shared by a configured server and the embedded one."""
+    config = dict(config)
+    # The inbox's statements are short and their cost estimates on large tables high: JIT would
+    # compile each one for longer than it runs (8 ms on a 2 ms search window at ten million messages).
+    options = dict(config.get("OPTIONS", {}))
+    options["options"] = " ".join(filter(None, [options.get("options", ""), "-c jit=off"]))
+    config["OPTIONS"] = options
     # ASGI serves sync views from a thread per request, where persistent connections would pile up, so
     # they are off unless DB_CONN_MAX_AGE asks for them: in WSGI web processes and Celery workers,
     # where reusing one connection saves a PostgreSQL handshake per request or task.
-    if config["ENGINE"].endswith("postgresql"):
-        # The inbox's statements are short and their cost estimates on large tables high: JIT would
-        # compile each one for longer than it runs (8 ms on a 2 ms search window at ten million messages).
-        options = config.setdefault("OPTIONS", {})
-        options["options"] = " ".join(filter(None, [options.get("options", ""), "-c jit=off"]))
     config["CONN_MAX_AGE"] = parse_int(env, "DB_CONN_MAX_AGE", 0, minimum=0, maximum=3600)
     config["CONN_HEALTH_CHECKS"] = True
-    return raw, config
+    return config
 
 
 def parse_redis_url(env: Mapping[str, str], name: str) -> str | None:
@@ -169,6 +179,22 @@ def parse_redis_url(env: Mapping[str, str], name: str) -> str | None:
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r} has an invalid port.") from exc
     return raw
+
+
+def parse_quiet_hours(env: Mapping[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """`21-9` (from 21:00 to 09:00 in the customer's own time zone) or `off`."""
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in ("off", "none", *_FALSE):
+        return (0, 0)
+    start, sep, end = raw.partition("-")
+    if not sep or not start.strip().isdigit() or not end.strip().isdigit():
+        raise ConfigError(f"{name}={raw!r} must be two hours like 21-9, or off.")
+    hours = (int(start), int(end))
+    if not all(0 <= hour <= 23 for hour in hours):
+        raise ConfigError(f"{name}={raw!r}: hours run from 0 to 23.")
+    return hours
 
 
 def redis_url_with_db(url: str, db: int) -> str:
@@ -252,6 +278,10 @@ def load_config(env: Mapping[str, str]) -> Config:
         log_level=log_level,
         time_zone=time_zone,
         csrf_trusted_origins=csrf_trusted,
+        survey_min_interval_days=parse_int(env, "SURVEY_MIN_INTERVAL_DAYS", 14, minimum=0, maximum=3650),
+        survey_quiet_hours=parse_quiet_hours(env, "SURVEY_QUIET_HOURS", (21, 9)),
+        embedded_dir=Path(raw_dir).resolve() if (raw_dir := _get(env, "CXM_EMBEDDED_DIR")) else None,
+        public_base_url_explicit=_get(env, "PUBLIC_BASE_URL") is not None,
         provider_base_urls={
             provider: parse_http_url(env, variable, default) or default
             for provider, (variable, default) in PROVIDER_BASE_URLS.items()

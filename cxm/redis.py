@@ -13,8 +13,6 @@ def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30)
 
 
-def get_redis() -> redis.Redis | None:
-    """The Redis client, or None when running embedded without Redis."""
-    if not settings.REDIS_URL:
-        return None
+def get_redis() -> redis.Redis:
+    """The Redis client (a configured server, or the embedded default's private one)."""
     return _client(settings.REDIS_URL)

