@@ -13,10 +13,11 @@ $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required: install python3.11 (and python3.11-venv) first." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the dependency list changed.
-$(STAMP): pyproject.toml | $(BIN)/python
+# Reinstall only when the locked dependencies changed: the same hash-checked versions as the image.
+$(STAMP): pyproject.toml requirements-dev.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
