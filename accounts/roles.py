@@ -18,6 +18,7 @@ class Role(models.TextChoices):
 
 WORK_INBOX = "tickets.work_inbox"
 VIEW_ALL_CONVERSATIONS = "tickets.view_all_conversations"
+MANAGE_LABELS = "tickets.manage_labels"
 VIEW_CUSTOMERS = "profiles.view_customers"
 ERASE_CUSTOMERS = "profiles.erase_customers"
 MANAGE_SEGMENTS = "profiles.manage_segments"
@@ -34,6 +35,7 @@ MANAGE_CHANNELS = "channels_app.manage_channels"
 _AGENT = frozenset({WORK_INBOX, VIEW_CUSTOMERS, VIEW_SURVEYS, MERGE_CUSTOMERS})
 _MANAGER = _AGENT | {
     VIEW_ALL_CONVERSATIONS,
+    MANAGE_LABELS,
     MANAGE_SURVEYS,
     VIEW_DASHBOARDS,
     EXPORT_DATA,

@@ -33,6 +33,9 @@ class InboundEvent(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.TextField(_("error"), blank=True)
+    # What processing made of a delivery that became no customer message (an auto-reply, a bounce):
+    # where it went, or why it went nowhere. The database default serves the raw INSERTs of the webhooks.
+    outcome = models.CharField(_("outcome"), max_length=500, blank=True, default="", db_default="")
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 

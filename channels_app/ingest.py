@@ -17,6 +17,7 @@ from channels_app.normalized import NormalizedMessage, ParsedItem, StatusUpdate
 
 logger = logging.getLogger(__name__)
 MAX_ERROR_LENGTH = 2000
+MAX_OUTCOME_LENGTH = 500
 PUBLISH_CHUNK = 100
 
 
@@ -174,9 +175,11 @@ def _record_run(run: list[tuple[InboundEvent, list[ParsedItem]]]) -> None:
 
 def _process_claimed(event: InboundEvent, items: list[ParsedItem] | None = None) -> None:
     """Apply one event in its own savepoint; `items` are its already parsed contents, if any."""
+    from tickets.automated_mail import do_record_automated_mail
     from tickets.services import do_apply_status_update, do_record_inbound_message
 
     event.attempts += 1
+    event.outcome = ""
     adapter = get_adapter(event.provider)
     try:
         if adapter is None:
@@ -184,11 +187,18 @@ def _process_claimed(event: InboundEvent, items: list[ParsedItem] | None = None)
         with transaction.atomic():  # a savepoint: a failed parse leaves no partial rows behind
             if items is None:
                 items = adapter.parse(event, event.channel)
+            outcomes = []
             for item in items:
-                if isinstance(item, NormalizedMessage):
+                if isinstance(item, NormalizedMessage) and item.automated:
+                    # Auto-replies and bounces: never a customer, never a new conversation.
+                    outcomes.append(
+                        do_record_automated_mail(channel=event.channel, message=item, event=event)
+                    )
+                elif isinstance(item, NormalizedMessage):
                     do_record_inbound_message(channel=event.channel, message=item, event=event)
                 elif isinstance(item, StatusUpdate):
                     do_apply_status_update(channel=event.channel, update=item)
+            event.outcome = "; ".join(outcomes)[:MAX_OUTCOME_LENGTH]
     except OperationalError:
         raise  # a lock conflict or a lost connection says nothing about the event: it stays pending
     except Ignored as exc:
@@ -206,7 +216,7 @@ def _finish(event: InboundEvent, status: str, error: str) -> None:
     event.status = status
     event.error = error[:MAX_ERROR_LENGTH]
     event.processed_at = timezone.now()
-    event.save(update_fields=["status", "error", "processed_at", "attempts"])
+    event.save(update_fields=["status", "error", "processed_at", "attempts", "outcome"])
 
 
 def stale_pending_ids(*, older_than_seconds: int, limit: int = 1000) -> list[int]:

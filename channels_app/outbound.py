@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from channels_app.adapters.base import AdapterError, get_adapter
 from channels_app.kinds import provider_for
@@ -37,7 +36,7 @@ def do_queue_outbound(
 def _enqueue(task: Any, outbound_id: int) -> None:
     try:
         task.apply_async(args=[outbound_id], queue="realtime")
-    except Exception:  # broker down: the outbound sweeper picks queued rows up again
+    except Exception:  # broker down: channels_app.outbound_sweep queues it again
         logger.warning("could not queue outbound %s", outbound_id, exc_info=True)
 
 
@@ -49,7 +48,7 @@ class RetryLater(Exception):
 
 def do_send(*, outbound_id: int) -> str:
     """Send one queued message. Raises RetryLater on a temporary failure that has attempts left."""
-    from tickets.services import do_apply_status_update
+    from tickets.services import do_apply_status_update, do_record_send_failure
 
     with transaction.atomic():
         # The row lock keeps a redelivered task from sending the same message twice concurrently.
@@ -86,32 +85,11 @@ def do_send(*, outbound_id: int) -> str:
 
     status = OutboundStatus.FAILED if failed else OutboundStatus.SENT
     if failed:
-        # No provider id was assigned, so mark the row directly rather than through a callback lookup.
-        OutboundMessage.objects.filter(pk=outbound.pk, status=OutboundStatus.QUEUED).update(
-            status=OutboundStatus.FAILED, status_at=timezone.now()
-        )
-        _publish_failure(outbound)
+        # No provider id was assigned, so the row is marked by its id rather than through a callback
+        # lookup; the conversation side (keeping it open, telling the author) follows there.
+        do_record_send_failure(outbound=outbound)
     else:
         do_apply_status_update(
             channel=channel, update=StatusUpdate(provider_message_id=provider_id, status=status)
         )
     return status
-
-
-def _publish_failure(outbound: OutboundMessage) -> None:
-    from cxm import realtime
-    from tickets import events
-
-    message = outbound.message
-    if message is None:
-        return
-    realtime.publish(
-        events.audience(message.conversation),
-        events.MESSAGE_STATUS,
-        {
-            "conversation_id": message.conversation_id,
-            "message_id": message.pk,
-            "status": OutboundStatus.FAILED,
-            "error": outbound.error,
-        },
-    )

@@ -78,6 +78,17 @@ def send_outbound(self, outbound_id: int) -> str:
         raise self.retry(countdown=later.delay) from later
 
 
+@shared_task(name="channels_app.tasks.sweep_outbound")
+def sweep_outbound() -> int:
+    """Queue again the sends whose task was lost, so no reply stays "Queued" for good."""
+    from channels_app.outbound_sweep import overdue_outbound_ids
+
+    overdue = overdue_outbound_ids()
+    for outbound_id in overdue:
+        send_outbound.apply_async(args=[outbound_id], queue="realtime")
+    return len(overdue)
+
+
 @shared_task(name="channels_app.tasks.fetch_attachment", bind=True, max_retries=5, acks_late=True)
 def fetch_attachment(self, attachment_id: int) -> str:
     from channels_app.adapters.base import AdapterError

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", views.channel_list, name="channel_list"),
     path("new/", views.channel_create, name="channel_create"),
     path("<int:channel_id>/", views.channel_edit, name="channel_edit"),
+    path("<int:channel_id>/check/", views.channel_check, name="channel_check"),
 ]

@@ -230,6 +230,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"queue": "ingest"},
     },
+    "sweep-outbound": {
+        "task": "channels_app.tasks.sweep_outbound",
+        "schedule": 60.0,
+        "options": {"queue": "realtime"},
+    },
     "poll-mailboxes": {
         "task": "channels_app.tasks.poll_mailboxes",
         "schedule": 60.0,

@@ -35,12 +35,6 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def conversation_link_prefix() -> str:
-    """Links to a conversation are this prefix plus its id. The inbox has no page per conversation
-    yet, so the link names the conversation to the inbox; one place to change when such a page exists."""
-    return reverse("inbox") + "?conversation="
-
-
 def _live(pk: int) -> tuple[Customer | None, int | None]:
     """(the profile, None) if it is live, or (None, survivor id) if it was merged into another."""
     customer = find_customer(pk)
@@ -88,7 +82,6 @@ def customer_profile(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline": page.timeline,
             "notes": page.notes,
             "more_notes": page.more_notes,
-            "conversation_link": conversation_link_prefix(),
             "note_max_length": NOTE_MAX_LENGTH,
             "older_page": before is not None,
             "just_merged": just_merged,
@@ -114,7 +107,6 @@ def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "customer": customer,
             "timeline": timeline_page(customer.pk, before=before),
-            "conversation_link": conversation_link_prefix(),
             "focus_first": True,
         },
     )

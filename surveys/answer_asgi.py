@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from django.conf import settings
-
 from cxm.asgi_body import read_body
 from cxm.asgi_types import ASGIApp, Receive, Scope, Send
 from cxm.rate_window import SlidingWindow

@@ -16,8 +16,10 @@ from surveys.models import Survey
 from surveys.texts import pick_language
 
 
-def absolute(path: str) -> str:
-    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+def absolute(path: str, *, base: str | None = None) -> str:
+    """A link for mail and messages (the configured public address), or for a page that knows the
+    address it is served at (``base`` from cxm.public_url)."""
+    return (base or settings.PUBLIC_BASE_URL).rstrip("/") + path
 
 
 @transaction.atomic
@@ -40,10 +42,10 @@ def do_disable_sharing(*, survey: Survey) -> Survey:
     return survey
 
 
-def share_url(survey: Survey) -> str:
+def share_url(survey: Survey, *, base: str | None = None) -> str:
     if not survey.public_key:
         return ""
-    return absolute(reverse("survey_public:share", kwargs={"public_key": survey.public_key}))
+    return absolute(reverse("survey_public:share", kwargs={"public_key": survey.public_key}), base=base)
 
 
 def qr_svg(url: str) -> str:

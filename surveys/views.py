@@ -8,12 +8,15 @@ from django.contrib import messages as flash
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import roles
 from accounts.decorators import requires
+from cxm.public_url import public_base_url
+from surveys import links
 from surveys import selectors as sel
 from surveys.forms import ExtraQuestionForm, ExtraQuestionFormSet, SurveyForm, TriggerFormSet
 from surveys.invitation_models import InvitationStatus
@@ -42,10 +45,18 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "open_loops": sel.open_loops(survey),
         "triggers": list(sel.survey_triggers(survey)),
         "now": timezone.now(),
+        "share_url": links.share_url(survey, base=public_base_url(request)),
     }
     if request.htmx and request.GET.get("part") == "log":  # type: ignore[attr-defined]
         return render(request, "surveys/_send_log.html", context)
     return render(request, "surveys/survey_detail.html", context)
+
+
+@requires(roles.MANAGE_SURVEYS)
+@require_POST
+def survey_share(request: HttpRequest, pk: int) -> HttpResponse:
+    links.do_enable_sharing(survey=sel.survey_for_page(pk))
+    return redirect(reverse("survey_detail", args=[pk]) + "#share")
 
 
 @requires(roles.MANAGE_SURVEYS)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.decorators import requires
 from accounts.roles import MANAGE_SURVEYS
+from cxm.public_url import public_base_url
 from surveys import links, texts
 from surveys.answers import AnswerError, do_complete_answer, do_record_answer
 from surveys.consent import do_record_survey_consent
@@ -327,6 +328,8 @@ def share_qr(request: HttpRequest, public_key: str) -> HttpResponse:
     survey = Survey.objects.filter(public_key=public_key).first()
     if survey is None:
         raise Http404
-    response = HttpResponse(links.qr_svg(links.share_url(survey)), content_type="image/svg+xml")
+    response = HttpResponse(
+        links.qr_svg(links.share_url(survey, base=public_base_url(request))), content_type="image/svg+xml"
+    )
     response["Content-Disposition"] = f'inline; filename="survey-{survey.pk}-qr.svg"'
     return response

@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts import roles
 from accounts.decorators import requires
 from channels_app.webchat.origins import normalize_origin, origin_allowed
+from cxm.public_url import public_base_url
 from surveys import widget_services as ws
 from surveys.answers import AnswerError, do_complete_answer, do_record_answer
 from surveys.invitation_models import Medium
@@ -283,7 +284,7 @@ def widget_settings(request: HttpRequest, survey_id: int) -> HttpResponse:
         ws.do_update_widget_rules(survey=survey, **form.cleaned_data)
         messages.success(request, _("Widget settings saved."))
         return redirect(reverse("survey_widget_settings", args=[survey.pk]))
-    base = settings.PUBLIC_BASE_URL or f"{request.scheme}://{request.get_host()}"
+    base = public_base_url(request)
     return render(
         request,
         "surveys/settings/widget.html",

@@ -114,6 +114,12 @@ def run_async(coroutine_function, *args):
         return pool.submit(run).result()
 
 
+@pytest.fixture(autouse=True)
+def _no_real_providers(settings):
+    """No test talks to a real provider: calls fail to connect unless the test started a stub."""
+    settings.PROVIDER_BASE_URLS = {name: f"http://127.0.0.1:9/{name}" for name in settings.PROVIDER_BASE_URLS}
+
+
 @pytest.fixture
 def provider_stub(settings):
     """Start a stub server for a provider and point the app's base URL for it there."""

@@ -53,3 +53,11 @@ def test_mode_line_names_the_services():
         line = describe_mode()
     assert line.startswith("CXM embedded mode:")
     assert "private PostgreSQL" in line and "DATABASE_URL and REDIS_URL" in line
+
+
+def test_worker_links_use_the_served_address():
+    from cxm.management.commands.serve import _reachable
+
+    assert _reachable("0.0.0.0") == "127.0.0.1"  # noqa: S104 - the wildcard a user may pass
+    assert _reachable("192.168.1.20") == "192.168.1.20"
+    assert _reachable("") == "127.0.0.1"

@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,84 +18,23 @@ import httpx
 import pytest
 
 from tests.conftest import run_async
+from tests.embedded_stack import Stack
 from tests.pipeline import fixture_bytes
 from tests.stubs.server import StubServer
-from tests.workers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("embedded")]
-ROOT = Path(__file__).resolve().parent.parent
 TG_TOKEN = "7000000002:AAEmbeddedModeTestToken"
 TG_SECRET = "tg-embedded-secret-0123456789"
 PASSWORD = "embedded-mode-Password-1"
 
 
-class Stack:
-    """`manage.py serve --setup` on a free port, as `make run` runs it."""
-
-    def __init__(self, data: Path, telegram_url: str, log: Path):
-        self.env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("DATABASE_URL", "REDIS_URL", "PYTEST_XDIST_WORKER", "RUN_MAIN")
-        }
-        self.env.update(
-            CXM_EMBEDDED_DIR=str(data),
-            TELEGRAM_API_BASE_URL=telegram_url,
-            # Survey fatigue rules must not depend on the hour the suite runs at.
-            SURVEY_QUIET_HOURS="off",
-            SURVEY_MIN_INTERVAL_DAYS="0",
-            PYTHONUNBUFFERED="1",
-        )
-        self.data = data
-        self.log = log
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> Stack:
-        with self.log.open("a") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "serve", f"127.0.0.1:{self.port}", "--setup", "--noreload"],
-                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + 240
-        while "CXM is ready" not in self.log.read_text():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the embedded stack did not come up:\n{self.log.read_text()[-4000:]}")
-            time.sleep(0.25)
-        return self
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=90)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def manage(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120, check=False,
-        )  # fmt: skip
-
-    def query(self, code: str):
-        """Run Python in `manage.py shell` against the running services; its last line is JSON."""
-        done = self.manage("shell", "-c", code)
-        assert done.returncode == 0, done.stderr[-3000:]
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-    def wait_for(self, code: str, timeout: float, what: str):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = self.query(code)
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                pytest.fail(f"{what}: not within {timeout}s\n{self.log.read_text()[-3000:]}")
-            time.sleep(1)
+def _test_env(telegram_url: str) -> dict[str, str]:
+    return {
+        "TELEGRAM_API_BASE_URL": telegram_url,
+        # Survey fatigue rules must not depend on the hour the suite runs at.
+        "SURVEY_QUIET_HOURS": "off",
+        "SURVEY_MIN_INTERVAL_DAYS": "0",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +63,9 @@ def embedded_data(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def stack(embedded_data, telegram, tmp_path_factory):
-    running = Stack(embedded_data, telegram.url, tmp_path_factory.mktemp("logs") / "serve.log").start()
+    running = Stack(
+        embedded_data, tmp_path_factory.mktemp("logs") / "serve.log", env=_test_env(telegram.url)
+    ).start()
     yield running
     running.stop()
 
@@ -215,6 +152,10 @@ def test_core_loop_on_the_embedded_engines(stack, telegram):
     assert health["mode"] == "embedded"
     assert health["checks"]["database"]["vendor"] == "postgresql"
     assert health["status"] == "ok", health
+    # Each log record is printed once (Django's own console handler used to repeat the root's).
+    assert httpx.get(f"{stack.base}/no-such-page-for-the-log/", timeout=30).status_code == 404
+    time.sleep(0.5)
+    assert stack.log.read_text().count("Not Found: /no-such-page-for-the-log/") == 1
     ids = stack.query(SETUP % {"password": PASSWORD, "token": TG_TOKEN, "secret": TG_SECRET})
 
     # 1. A web chat message and a Telegram webhook arrive and reach the agent's screen live.
@@ -315,7 +256,8 @@ def test_second_start_keeps_the_data_and_stop_stops_the_servers(stack, embedded_
     with pytest.raises(redis.ConnectionError):
         redis.Redis(host="127.0.0.1", port=state["port"], password=state["password"]).ping()
 
-    again = Stack(embedded_data, stack.env["TELEGRAM_API_BASE_URL"], tmp_path / "again.log").start()
+    again = Stack(embedded_data, tmp_path / "again.log", env=_test_env(stack.env["TELEGRAM_API_BASE_URL"]))
+    again.start()
     try:
         assert (
             again.query(

@@ -14,9 +14,20 @@ from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
 from cxm.demo import data
 from cxm.demo.services import DemoDataError, demo_counts, do_seed_demo
-from profiles.models import Customer, Identity, IdentityKind
-from surveys.models import SCALES, Survey, SurveyKind, SurveyResponse
-from tickets.models import Conversation, ConversationStatus, Direction, Message, Priority
+from profiles.models import Customer, CustomerEvent, Identity, IdentityKind, TimelineEntry
+from surveys.models import SCALES, FollowUp, Invitation, Survey, SurveyKind, SurveyResponse, Trigger
+from tickets.models import (
+    BusinessHours,
+    CannedResponse,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Holiday,
+    Label,
+    Message,
+    Priority,
+    SlaPolicy,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +36,12 @@ CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 POLISH = re.compile(r"[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 ADMIN_LINE = re.compile(r"^Admin login: admin / (\S{16,})$")
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    # The default hasher is slow on purpose; these tests hash and check a dozen passwords each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -45,8 +62,34 @@ def table_counts() -> dict[str, int]:
         Message,
         Survey,
         SurveyResponse,
+        CustomerEvent,
+        TimelineEntry,
+        Invitation,
+        FollowUp,
+        Trigger,
+        Label,
+        Conversation.labels.through,
+        CannedResponse,
+        BusinessHours,
+        Holiday,
+        SlaPolicy,
     ]
     return {model._meta.label: model.objects.count() for model in models}
+
+
+def everything_but_passwords() -> tuple:
+    """Every demo row as stored, with the users' password hashes left out."""
+    users = sorted(
+        User.objects.values_list(*[f.attname for f in User._meta.concrete_fields if f.name != "password"])
+    )
+    return (
+        table_counts(),
+        users,
+        sorted(Conversation.objects.values_list("pk", "status", "last_activity_at", "first_response_due_at")),
+        sorted(TimelineEntry.objects.values_list("pk", "occurred_at", "kind")),
+        sorted(Invitation.objects.values_list("pk", "status", "answered_at")),
+        sorted(FollowUp.objects.values_list("pk", "closed_at", "outcome")),
+    )
 
 
 def fingerprint() -> tuple:
@@ -78,12 +121,12 @@ def test_every_status_and_priority_appears(seeded):
     assert Conversation.objects.exclude(assignee=None).count() > Conversation.objects.count() * 0.8
 
 
-def test_staff_has_all_roles_teams_and_no_usable_password(seeded):
+def test_staff_has_all_roles_teams_and_the_demo_password(seeded):
     users = User.objects.filter(username__startswith=data.USERNAME_PREFIX)
     assert set(users.values_list("role", flat=True)) == set(Role.values)
     assert users.filter(role=Role.AGENT).count() >= 6
     assert set(users.values_list("language", flat=True)) == {"en", "pl", "ru"}
-    assert not any(u.has_usable_password() for u in users)
+    assert all(u.check_password(data.DEMO_PASSWORD) for u in users)
     assert not User.objects.filter(username="admin").exists()
     assert set(Team.objects.values_list("name", flat=True)) == set(data.TEAM_NAMES)
     assert all(team.members.exists() for team in Team.objects.all())
@@ -122,7 +165,8 @@ def test_messages_speak_three_languages(seeded):
 def test_timestamps_are_consistent(seeded):
     now = timezone.now()
     assert Conversation.objects.filter(created_at__lt=now - timezone.timedelta(days=60)).exists()
-    for conversation in Conversation.objects.prefetch_related("messages"):
+    # Detractor follow-ups open with the quoted answer alone (tests/test_seed_demo_journey.py).
+    for conversation in Conversation.objects.filter(survey_follow_ups=None).prefetch_related("messages"):
         messages = list(conversation.messages.all())
         assert 2 <= len(messages) <= 8
         assert messages[0].created_at == conversation.created_at
@@ -196,9 +240,22 @@ def test_real_rows_with_demo_names_are_left_alone():
     billing.members.add(real_user)
     chat = Channel.objects.create(kind=ChannelKind.WEBCHAT, name="Website chat")
     nps = Survey.objects.create(kind=SurveyKind.NPS, name="Relationship NPS", owner=real_user)
+    hello = CannedResponse.objects.create(title="Hi", shortcut="hello", body="Hi!")
+    office = BusinessHours.objects.create(
+        name="Acme Europe office hours", intervals={"1": [["09:00", "17:00"]]}
+    )
+    policy = SlaPolicy.objects.create(name="Everything", business_hours=office, first_response_minutes=60)
+    refund = Label.objects.create(name="refund", color="red")
 
     do_seed_demo(customers=CUSTOMERS)
     do_seed_demo(customers=CUSTOMERS, reset=True)
+
+    assert CannedResponse.objects.get(pk=hello.pk).body == "Hi!"
+    assert CannedResponse.objects.filter(shortcut="hello-demo").exists()
+    assert BusinessHours.objects.filter(name="Acme Europe office hours (demo)").exists()
+    assert SlaPolicy.objects.get(pk=policy.pk).business_hours_id == office.pk
+    # A label is shared vocabulary: the demo uses the workspace's own and never deletes it.
+    assert Label.objects.get(name="refund").pk == refund.pk and refund.conversations.exists()
 
     assert demo_counts()["teams"] == len(data.TEAMS) and demo_counts()["surveys"] == 3
     assert Team.objects.filter(name=f"{data.TEAM_BILLING} (demo)").exists()
@@ -247,7 +304,7 @@ def test_ensure_admin_prints_one_login_line_and_is_idempotent():
     call_command("ensure_admin", stdout=out)
     assert out.getvalue().splitlines() == [
         "Admin login: admin (already exists; password unchanged — reset with: "
-        "python manage.py changepassword admin)"
+        "python manage.py ensure_admin --reset-password)"
     ]
     admin_again = User.objects.get(username="admin")
     assert admin_again.password == admin.password
@@ -262,3 +319,67 @@ def test_ensure_admin_accepts_a_username_and_password():
     with pytest.raises(CommandError):
         call_command("ensure_admin", username="other", password="123")
     assert not User.objects.filter(username="other").exists()
+
+
+def test_demo_users_get_no_public_password_in_production(settings):
+    settings.CXM_ENV = "production"
+    do_seed_demo(customers=CUSTOMERS)
+    assert not any(u.has_usable_password() for u in User.objects.filter(username__startswith="demo."))
+    with pytest.raises(CommandError, match="production"):
+        call_command("seed_demo", reset_passwords=True, stdout=StringIO())
+    call_command("seed_demo", reset_passwords=True, password="a-chosen-demo-pass", stdout=StringIO())
+    assert User.objects.get(username="demo.emily.carter").check_password("a-chosen-demo-pass")
+
+
+def test_reset_passwords_changes_the_demo_passwords_and_nothing_else(seeded):
+    real = User.objects.create_user(username="real.agent", password="a-real-password-1")
+    agent = User.objects.get(username="demo.emily.carter")
+    agent.set_password("changed-by-someone")
+    agent.save(update_fields=["password"])
+    before = everything_but_passwords()
+    real_hash = User.objects.get(pk=real.pk).password
+
+    out = StringIO()
+    call_command("seed_demo", reset_passwords=True, stdout=out)
+
+    assert f"Password of {len(data.STAFF)} demo users set." in out.getvalue()
+    assert f"/ {data.DEMO_PASSWORD}" in out.getvalue()
+    assert all(
+        u.check_password(data.DEMO_PASSWORD) for u in User.objects.filter(username__startswith="demo.")
+    )
+    assert User.objects.get(pk=real.pk).password == real_hash
+    assert everything_but_passwords() == before
+
+
+def test_seed_demo_command_prints_the_demo_login():
+    out = StringIO()
+    call_command("seed_demo", customers=CUSTOMERS, stdout=out)
+    assert f"demo.sarah.mitchell) / {data.DEMO_PASSWORD}" in out.getvalue()
+    assert "timeline entries" in out.getvalue() and "survey invitations" in out.getvalue()
+
+
+def test_ensure_admin_resets_the_password_of_the_admin_only():
+    call_command("ensure_admin", stdout=StringIO())
+    admin = User.objects.get(username="admin")
+    out = StringIO()
+    call_command("ensure_admin", reset_password=True, stdout=out)
+    match = ADMIN_LINE.match(out.getvalue().strip())
+    assert match
+    admin.refresh_from_db()
+    assert admin.check_password(match.group(1)) and admin.is_superuser
+
+    call_command("ensure_admin", reset_password=True, password="another-long-passphrase", stdout=StringIO())
+    admin.refresh_from_db()
+    assert admin.check_password("another-long-passphrase")
+
+    agent = User.objects.create_user(username="agent.smith", password="agent-password-1", role=Role.AGENT)
+    with pytest.raises(CommandError, match="not an admin"):
+        call_command("ensure_admin", username="agent.smith", reset_password=True, stdout=StringIO())
+    agent.refresh_from_db()
+    assert agent.check_password("agent-password-1")
+    with pytest.raises(CommandError, match="no user"):
+        call_command("ensure_admin", username="nobody", reset_password=True, stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("ensure_admin", reset_password=True, password="123", stdout=StringIO())
+    admin.refresh_from_db()
+    assert admin.check_password("another-long-passphrase")

@@ -11,7 +11,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from channels_app.kinds import ChannelKind
+from channels_app.adapters.base import get_adapter
+from channels_app.kinds import ChannelKind, provider_for
 from channels_app.models import Channel
 from channels_app.outbound import do_queue_outbound
 from channels_app.outbound_media import MediaRefusal, check_outgoing_files
@@ -22,6 +23,7 @@ from tickets import events
 from tickets.attachment_links import link_item
 from tickets.attachments import do_store_outbound_attachments, outgoing_files
 from tickets.models import Conversation, Direction, Message
+from tickets.reply_delivery import RESOLVE_ON_SENT
 from tickets.sla import do_apply_sla
 
 # Which of the customer's identities a channel of each kind can reach.
@@ -47,8 +49,21 @@ def recipient_for(*, conversation: Conversation, channel: Channel) -> str:
         Identity.objects.filter(customer=conversation.customer_id, kind=kind).order_by("-created_at").first()
     )
     if identity is None:
-        raise ReplyError(f"the customer has no {kind} identity to reach through {channel}")
+        raise ReplyError(
+            _("The customer has no %(kind)s to reach through %(channel)s.")
+            % {"kind": IdentityKind(kind).label, "channel": channel}
+        )
     return identity.value
+
+
+def check_channel_sends(channel: Channel) -> None:
+    """Refused at once rather than queued to fail: nothing could ever send through this channel."""
+    if not channel.is_active:
+        raise ReplyError(
+            _("%(channel)s is switched off, so nothing can be sent through it.") % {"channel": channel}
+        )
+    if get_adapter(provider_for(channel.kind, channel.config)) is None:
+        raise ReplyError(_("Replies cannot be sent through %(channel)s.") % {"channel": channel})
 
 
 def email_threading(conversation: Conversation) -> dict[str, object]:
@@ -123,7 +138,11 @@ def do_send_reply(
     text: str,
     template: dict[str, Any] | None = None,
     attachments: list[UploadedFile] | None = None,
+    resolve_on_sent: bool = False,
 ) -> Message:
+    """Store the reply and queue it. With `resolve_on_sent` the conversation is resolved once the
+    channel accepts the reply (tickets.reply_delivery), never before: a reply that fails leaves it open."""
+    check_channel_sends(channel)
     uploads = attachments or []
     if template is not None:
         check_template(template, channel)
@@ -143,6 +162,8 @@ def do_send_reply(
         metadata["sms"] = {"encoding": info.encoding, "segments": info.segments}
     if template is not None:
         metadata["template"] = template
+    if resolve_on_sent:
+        metadata[RESOLVE_ON_SENT] = True
     message = Message.objects.create(
         conversation=conversation,
         channel=channel,

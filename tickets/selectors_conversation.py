@@ -20,6 +20,7 @@ from profiles.models import Identity
 from profiles.selectors_profile import AttributeRow, attribute_rows, latest_scores
 from tickets.models import Attachment, Conversation, Direction, InternalNote, Label, Message
 from tickets.replies import IDENTITY_FOR_CHANNEL
+from tickets.reply_delivery import delivery_failure
 from tickets.selectors import visible_conversations
 
 OTHER_CONVERSATIONS = 8
@@ -45,6 +46,7 @@ class ThreadItem:
     note: InternalNote | None = None
     html_frame: str = ""
     remote_images: bool = False
+    failure: str = ""  # why a reply was not delivered, in the agent's language
 
 
 def mail_document(message: Message, *, images: bool = False) -> str:
@@ -115,6 +117,7 @@ def thread(
             message=m,
             html_frame=mail_document(m) if m.html else "",
             remote_images=bool(m.html and _REMOTE_IMG.search(m.html)),
+            failure=delivery_failure(m) if m.direction == Direction.OUTBOUND else "",
         )
         for m in rows
     ]

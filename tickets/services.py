@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from channels_app.models import Channel, InboundEvent, OutboundMessage
 from channels_app.normalized import NormalizedMessage, StatusUpdate
-from channels_app.outbound_models import STATUS_RANK
+from channels_app.outbound_models import STATUS_RANK, OutboundStatus
 from cxm import realtime
 from profiles import timeline
 from profiles.models import Customer
@@ -22,6 +22,7 @@ from tickets.assignment import do_auto_assign
 from tickets.attachments import do_store_attachments
 from tickets.cleaning import clean_json, clean_text
 from tickets.models import Conversation, ConversationStatus, Direction, Message
+from tickets.reply_delivery import do_settle_reply
 from tickets.sla import do_apply_sla
 from tickets.threading import find_conversation
 
@@ -159,14 +160,32 @@ def do_apply_status_update(*, channel: Channel, update: StatusUpdate) -> bool:
             .first()
         )
         if outbound is not None and outbound.message is not None:
-            realtime.publish(
-                events.audience(outbound.message.conversation),
-                events.MESSAGE_STATUS,
-                {
-                    "conversation_id": outbound.message.conversation_id,
-                    "message_id": outbound.message_id,
-                    "status": update.status,
-                    "error": update.error,
-                },
-            )
+            _publish_status(outbound, status=update.status)
+            do_settle_reply(outbound=outbound, status=update.status)
     return bool(changed)
+
+
+def do_record_send_failure(*, outbound: OutboundMessage) -> None:
+    """A send that failed for good before the provider took it (so no callback will ever tell)."""
+    changed = OutboundMessage.objects.filter(pk=outbound.pk, status=OutboundStatus.QUEUED).update(
+        status=OutboundStatus.FAILED, status_at=timezone.now()
+    )
+    if not changed or outbound.message_id is None:
+        return
+    outbound = OutboundMessage.objects.select_related("message__conversation__channel").get(pk=outbound.pk)
+    _publish_status(outbound, status=OutboundStatus.FAILED)
+    do_settle_reply(outbound=outbound, status=OutboundStatus.FAILED)
+
+
+def _publish_status(outbound: OutboundMessage, *, status: str) -> None:
+    message = outbound.message
+    realtime.publish(
+        events.audience(message.conversation),
+        events.MESSAGE_STATUS,
+        {
+            "conversation_id": message.conversation_id,
+            "message_id": message.pk,
+            "status": status,
+            "error": outbound.error,
+        },
+    )

@@ -5,7 +5,7 @@ rendering thirty of them was a seventh of the page's server time. As with inbox 
 (tickets/inbox_row_cache.py), the key holds every value tickets/conversation/_thread_item.html reads,
 so a changed delivery status, a renamed channel or customer, another language or time zone makes a new
 key and nothing has to be invalidated. Mail with an HTML frame is rendered each time: its frame is
-large, and keeping it would hold whole mails in memory.
+large, and keeping it would hold whole mails in memory. So is a reply that failed, with its Retry form.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def item_key(item: Any, conversation: Any, customer: Any) -> tuple | None:
         note = item.note
         author = note.author.display_name if note.author else None
         return ("note", *place, note.pk, note.body, note.created_at, author)
-    if item.html_frame:
+    if item.html_frame or item.failure:
+        # A failed reply carries a Retry form, whose CSRF token belongs to one visitor; it is rare.
         return None
     message = item.message
     author = message.author
@@ -68,9 +69,9 @@ def item_key(item: Any, conversation: Any, customer: Any) -> tuple | None:
     )
 
 
-def render_item(item: Any, conversation: Any, customer: Any) -> SafeString:
+def render_item(item: Any, conversation: Any, customer: Any, request: Any = None) -> SafeString:
     context = {"item": item, "conversation": conversation, "customer": customer}
     key = item_key(item, conversation, customer)
     if key is None:
-        return mark_safe(get_template(TEMPLATE).render(context))  # noqa: S308 (our template's output)
+        return mark_safe(get_template(TEMPLATE).render(context, request))  # noqa: S308 (our template's output)
     return _items.get_or_render(key, lambda: get_template(TEMPLATE).render(context))

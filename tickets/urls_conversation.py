@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets import views_attachments
+from tickets import views_attachments, views_labels, views_retry
 from tickets import views_conversation as views
 
 urlpatterns = [
@@ -15,8 +15,10 @@ urlpatterns = [
     path("<int:pk>/assign/", views.assign, name="conversation_assign"),
     path("<int:pk>/labels/add/", views.add_label, name="conversation_label_add"),
     path("<int:pk>/labels/remove/", views.remove_label, name="conversation_label_remove"),
+    path("<int:pk>/labels/create/", views_labels.create_label, name="conversation_label_create"),
     path("<int:pk>/snooze/", views.snooze, name="conversation_snooze"),
     path("<int:pk>/messages/<int:message_id>/mail/", views.mail_frame, name="conversation_mail_frame"),
+    path("<int:pk>/messages/<int:message_id>/retry/", views_retry.retry_reply, name="conversation_retry"),
     path(
         "<int:pk>/attachments/<int:attachment_id>/",
         views_attachments.conversation_attachment,

@@ -26,8 +26,10 @@ from channels_app.rules import GSM7_BASIC, GSM7_EXTENSION, sms_segments
 from surveys.selectors import follow_up_for_conversation
 from tickets import conversation_services as services
 from tickets import selectors_conversation as sel
+from tickets.labels import LABEL_COLOR_CHOICES
 from tickets.models import Conversation, ConversationStatus, Label, Message, Priority
 from tickets.replies import ReplyError, do_send_reply
+from tickets.reply_delivery import delivery_failure
 from tickets.reply_options import reply_options_context
 from tickets.reply_templates import check_template_choice
 
@@ -67,6 +69,7 @@ def _context(request: HttpRequest, conversation: Conversation, **extra: Any) -> 
         "reply_channels": choices,
         "selected_channel_id": sel.default_channel_id(conversation, messages, choices),
         "labels": sel.all_labels(),
+        "label_colors": LABEL_COLOR_CHOICES,
         "conversation_labels": list(conversation.labels.all()),
         "teammates": sel.teammates(conversation),
         "statuses": [(value, label) for value, label in ConversationStatus.choices if value != "snoozed"],
@@ -191,23 +194,37 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
         template = None
         if template_id is not None:
             template = check_template_choice(channel=channel, template_id=template_id, values=values)
-        do_send_reply(
+        message = do_send_reply(
             conversation=conversation,
             author=_user(request),
             channel=channel,
             text="" if template else text,
             template=template,
             attachments=files,
+            resolve_on_sent=resolve,
         )
-        if resolve:
-            services.do_set_status(
-                conversation=conversation,
-                actor=_user(request),
-                status=ConversationStatus.RESOLVED,
-            )
     except ReplyError as exc:
         return _regions(request, conversation, ["reply"], status=400, reply_error=str(exc), **keep)
-    notice = _("Reply sent and conversation resolved.") if resolve else _("Reply sent.")
+    # Where sending runs in this process (embedded mode) it is decided by now: a failure is an error.
+    failure = delivery_failure(Message.objects.select_related("channel", "delivery").get(pk=message.pk))
+    if failure:
+        error = _("The reply was not delivered: %(reason)s") % {"reason": failure}
+        if resolve:
+            error += " " + _("The conversation stays open.")
+        # The reply is in the thread with its Retry button: the draft is not kept to be sent twice.
+        return _regions(
+            request, conversation, ["reply", "thread"], status=400,
+            reply_error=error, selected_channel_override=channel.pk,
+        )  # fmt: skip
+    conversation.refresh_from_db(fields=["status", "resolved_at", "snoozed_until"])
+    notice = _("Reply sent.")
+    if resolve:
+        # Resolved by the send itself; where the worker sends later, the agent learns it will be.
+        notice = (
+            _("Reply sent and conversation resolved.")
+            if conversation.status == ConversationStatus.RESOLVED
+            else _("Reply queued: the conversation is resolved as soon as it is sent.")
+        )
     return _regions(
         request, conversation, ["reply", "thread", "controls"],
         notices=[notice], reply_sent=notice, selected_channel_override=channel.pk,

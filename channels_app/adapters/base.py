@@ -89,6 +89,14 @@ class Adapter:
         """Deliver one outbound message; return the provider's message id or raise AdapterError."""
         raise NotImplementedError
 
+    def check_connection(self, channel: Channel, *, webhook_url: str) -> str | None:
+        """Prove the credentials work (and register the webhook where the provider's API does that).
+
+        Returns how the provider names the account ("@shop_bot", "Acme (+48 22 123 45 67)"), or None
+        when this provider has nothing to check. Raises AdapterError with the provider's own reason.
+        """
+        return None
+
 
 _REGISTRY: dict[str, Adapter] = {}
 

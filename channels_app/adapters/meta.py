@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Any
+from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -150,6 +151,33 @@ class MetaAdapter(Adapter):
         if not url:
             raise AdapterError(f"Meta gave no URL for media {reference[:80]}", permanent=True)
         return MediaSource(url=url, headers={"Authorization": f"Bearer {token}"})
+
+    def check_connection(self, channel, *, webhook_url: str) -> str:
+        """Read the number or page the token is for. Meta's webhook is subscribed per app in its
+        console (with the verify token), so there is nothing to register here."""
+        token = _token(channel)
+        if channel.kind == ChannelKind.WHATSAPP:
+            number_id = str(channel.config.get("phone_number_id") or "")
+            if not number_id:
+                raise AdapterError("the WhatsApp channel has no phone number ID configured", permanent=True)
+            data = graph_call(
+                "GET", f"{quote(number_id, safe='')}?fields=display_phone_number,verified_name", token=token
+            )
+            parts = [get_str(data, "verified_name"), get_str(data, "display_phone_number")]
+            return f"{parts[0]} ({parts[1]})" if all(parts) else parts[0] or parts[1] or number_id
+        expected = str(channel.config.get("page_id") or "")
+        if channel.kind == ChannelKind.INSTAGRAM and expected:
+            # An Instagram account id is not what /me names with a page token; ask for the account itself.
+            data = graph_call("GET", f"{quote(expected, safe='')}?fields=id,username", token=token)
+            return "@" + get_str(data, "username") if get_str(data, "username") else get_str(data, "id")
+        data = graph_call("GET", "me?fields=id,name", token=token)
+        if expected and get_str(data, "id") != expected:
+            raise AdapterError(
+                f"the token belongs to {get_str(data, 'name') or '?'} ({get_str(data, 'id')}), "
+                f"not to page {expected}",
+                permanent=True,
+            )
+        return get_str(data, "name") or get_str(data, "id")
 
     def send(self, outbound, channel) -> str:
         token = _token(channel)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+import httpx
+from django.conf import settings
 from django.http import HttpRequest
 
 from channels_app.adapters.base import (
@@ -44,6 +46,8 @@ QUIET_UPDATES = (
     "chosen_inline_result",
 )
 MEDIA_FIELDS = ("photo", "document", "voice", "audio", "video", "video_note", "sticker", "animation")
+# The update types parse() turns into messages; asking Telegram for others would only fill the event log.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 
 
 def _display(user: dict[str, Any]) -> str:
@@ -177,6 +181,25 @@ class TelegramAdapter(Adapter):
             raise AdapterError(f"Telegram getFile gave no file_path: {str(data)[:200]}", permanent=True)
         return MediaSource(url=f"{base_url('telegram')}/file/bot{token}/{path}")
 
+    def check_connection(self, channel, *, webhook_url: str) -> str:
+        """getMe proves the token; setWebhook points the bot at this channel with its secret token, which
+        Telegram then sends in X-Telegram-Bot-Api-Secret-Token (checked by verify)."""
+        token = channel.secret("bot_token")
+        me = _bot_api(token, "getMe")
+        if not isinstance(me, dict) or me.get("is_bot") is not True:
+            raise AdapterError(f"getMe did not describe a bot: {str(me)[:200]}", permanent=True)
+        _bot_api(
+            token,
+            "setWebhook",
+            {
+                "url": webhook_url,
+                "secret_token": channel.secret("webhook_secret"),
+                "allowed_updates": list(ALLOWED_UPDATES),
+            },
+        )
+        username = get_str(me, "username")
+        return f"@{username}" if username else get_str(me, "first_name")
+
     def send(self, outbound, channel) -> str:
         payload = outbound.payload
         body: dict[str, Any] = {"chat_id": outbound.recipient, "text": payload.get("text", "")}
@@ -219,3 +242,33 @@ def _call(token: str, method: str, body: dict[str, Any]) -> str:
     if not data.get("ok") or not message_id:
         raise AdapterError(f"unexpected Telegram answer: {str(data)[:300]}", permanent=True)
     return message_id
+
+
+def _bot_api(token: str, method: str, body: dict[str, Any] | None = None) -> Any:
+    """The `result` of one Bot API call, or AdapterError carrying Telegram's own description.
+
+    Errors come back as {"ok": false, "error_code": 401, "description": "Unauthorized"}; the description
+    is what the admin needs to see, so the body is read before the status decides anything.
+    """
+    try:
+        response = httpx.post(
+            f"{base_url('telegram')}/bot{token}/{method}",
+            json=body or {},
+            timeout=settings.PROVIDER_HTTP_TIMEOUT,
+        )
+    except httpx.TimeoutException as exc:
+        raise AdapterError(f"Telegram timed out: {exc}", permanent=False) from exc
+    except httpx.TransportError as exc:
+        raise AdapterError(f"Telegram unreachable: {exc}", permanent=False) from exc
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and data.get("ok") is True:
+        return data.get("result")
+    described = get_str(data, "description") if isinstance(data, dict) else ""
+    code = (get_str(data, "error_code") if isinstance(data, dict) else "") or str(response.status_code)
+    temporary = response.status_code == 429 or response.status_code >= 500
+    raise AdapterError(
+        f"Telegram refused {method} ({code}): {described or response.text[:200]}", permanent=not temporary
+    )

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from channels_app.adapters._twilio_account import fetch_account
 from channels_app.adapters.base import (
     Adapter,
     AdapterError,
@@ -294,6 +295,10 @@ class TwilioAdapter(Adapter):
     def resolve_media(self, reference: str, channel) -> MediaSource:
         # Media URLs may require HTTP basic auth ("Enforce HTTP Auth on Media URLs").
         return MediaSource(url=reference, auth=(channel.secret("account_sid"), channel.secret("auth_token")))
+
+    def check_connection(self, channel, *, webhook_url: str) -> str:
+        # Twilio's webhook addresses are set per number in its console; only the credentials are checked.
+        return fetch_account(channel.secret("account_sid"), channel.secret("auth_token"))
 
     def send(self, outbound, channel) -> str:
         account_sid = channel.secret("account_sid")

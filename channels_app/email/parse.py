@@ -10,7 +10,7 @@ from email.message import EmailMessage, Message
 from email.utils import parsedate_to_datetime
 
 from channels_app.adapters.base import AdapterError
-from channels_app.email.automated import bounced_message_ids, classify
+from channels_app.email.automated import REPORT_PARTS, classify, read_bounce
 from channels_app.email.charsets import decode_text
 from channels_app.email.headers import address_header, decode_header, raw_header
 from channels_app.email.html import html_to_text, sanitize_html
@@ -41,18 +41,25 @@ def parse_mail(raw: bytes) -> NormalizedMessage:
 
     sender_address, sender_name = _sender(message)
     subject = header_text(message, "Subject")
-    texts, htmls, attachments = _walk(message)
+    automated = classify(message, sender_address, subject)
+    bounce = automated == "bounce"
+    texts, htmls, attachments = _walk(message, skip=_report_parts(message, returned=bounce))
     inline_ids = {a.content_id for a in attachments if a.content_id}
     html = sanitize_html("\n".join(h for h, _ in htmls), inline_ids=inline_ids) if htmls else ""
     full_text = "\n\n".join(t for t, _ in texts).strip() or html_to_text(html)
     visible, cut = split_reply(full_text)
 
-    automated = classify(message, sender_address, subject)
     in_reply_to = message_ids(header_text(message, "In-Reply-To")) + list(
         reversed(message_ids(header_text(message, "References")))
     )
-    if automated == "bounce":
-        in_reply_to = bounced_message_ids(message) + in_reply_to
+    metadata: dict = {}
+    if bounce:
+        report = read_bounce(message, full_text)
+        in_reply_to = report.message_ids + in_reply_to
+        metadata["bounce"] = report.as_metadata()
+        # The report's own text is what an agent reads; its logo, HTML layout and quoted original are
+        # noise there (the raw event keeps all of it).
+        html, attachments, visible, cut = "", [], full_text, False
     return NormalizedMessage(
         sender=Sender(kind=IdentityKind.EMAIL, value=sender_address, display=sender_name),
         provider_message_id=message_id(message, raw),
@@ -68,6 +75,7 @@ def parse_mail(raw: bytes) -> NormalizedMessage:
             "charsets": sorted({charset for _, charset in texts + htmls}),
             "to": [address for _, address in address_header(message, "To")][:20],
             "cc": [address for _, address in address_header(message, "Cc")][:20],
+            **metadata,
         },
     )
 
@@ -134,8 +142,22 @@ def _date(message: Message) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _report_parts(message: EmailMessage, *, returned: bool) -> set[int]:
+    """Parts (by id) that belong to a delivery report rather than to anyone's message: the status fields
+    and returned headers always, the returned original itself only in a bounce (elsewhere a message/rfc822
+    part is a forwarded mail, read like the rest)."""
+    kinds = REPORT_PARTS if returned else REPORT_PARTS - {"message/rfc822", "message/global"}
+    skip: set[int] = set()
+    for count, part in enumerate(message.walk()):
+        if count > MAX_PARTS:
+            break  # _walk refuses the mail with the reason
+        if part.get_content_type() in kinds and id(part) not in skip:
+            skip.update(id(inner) for inner in part.walk())
+    return skip
+
+
 def _walk(
-    message: EmailMessage,
+    message: EmailMessage, *, skip: set[int]
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[Attachment]]:
     """(text parts, HTML parts) each as (text, charset used), and every other leaf as an attachment."""
     texts: list[tuple[str, str]] = []
@@ -145,7 +167,7 @@ def _walk(
         if count > MAX_PARTS:
             raise AdapterError(f"more than {MAX_PARTS} MIME parts", permanent=True)
         content_type = part.get_content_type()
-        if part.is_multipart():
+        if part.is_multipart() or id(part) in skip:
             continue
         disposition = (part.get_content_disposition() or "").lower()
         filename = _filename(part)

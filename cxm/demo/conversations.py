@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -51,6 +51,18 @@ class ConversationDraft:
     conversation: Conversation
     messages: list[Message]
     slow: bool  # a long first wait or a long back-and-forth; survey answers are harsher
+    topic: str = ""
+    values: dict[str, str] = field(default_factory=dict)  # the order, amount… the texts mention
+
+
+@dataclass(frozen=True)
+class Pin:
+    """What a customer's latest conversation must look like, so a small demo still shows it."""
+
+    status: str
+    priority: str
+    age_hours: float | None = None  # started exactly this long ago
+    unanswered: bool | None = None  # None: decided at random like any other
 
 
 def plan_conversations(
@@ -61,13 +73,17 @@ def plan_conversations(
     channels: dict[str, Channel],
     staff: Staff,
     message_ids: Iterator[int],
-    forced: tuple[str, str] | None = None,
+    forced: Pin | None = None,
 ) -> list[ConversationDraft]:
     """All conversations of one customer, oldest first; only the latest may still be unresolved."""
     count = rng.choices([1, 2, 3, 4], weights=[45, 30, 15, 10])[0]
     ages = sorted((_days_ago(rng, now) for _ in range(count)), reverse=True)
     if forced:
         ages[-1] = min(ages[-1], rng.uniform(0.1, 2.5))
+        if forced.age_hours is not None:
+            ages[-1] = forced.age_hours / 24
+            # Earlier conversations stay earlier, at least a day before the pinned one.
+            ages[:-1] = [max(age, ages[-1] + 1) for age in ages[:-1]]
     drafts = []
     for position, age in enumerate(ages):
         latest = position == count - 1
@@ -75,8 +91,9 @@ def plan_conversations(
         topic = _pick(rng, TOPIC_WEIGHTS)
         weights = [8, 45, 32, 15] if topic in URGENT_TOPICS else [20, 58, 16, 6]
         priority: str = rng.choices(_PRIORITIES, weights=weights)[0]
+        unanswered = None
         if forced and latest:
-            status, priority = forced
+            status, priority, unanswered = forced.status, forced.priority, forced.unanswered
         key = draft.channel_keys[0]
         if position and rng.random() < 0.4:
             key = rng.choice(draft.channel_keys)
@@ -85,6 +102,8 @@ def plan_conversations(
         if others and (rng.random() < 0.2 or (draft.index == CROSS_CHANNEL_CUSTOMER and position == 0)):
             switch_to = channels[rng.choice(others)]
         created = _local_time(rng, now, age, draft.customer.timezone)
+        if forced and latest and forced.age_hours is not None:
+            created = (now - timedelta(hours=forced.age_hours)).replace(microsecond=0)
         drafts.append(
             _conversation(
                 rng,
@@ -98,6 +117,7 @@ def plan_conversations(
                 staff=staff,
                 now=now,
                 message_ids=message_ids,
+                unanswered=unanswered,
             )
         )
     first = drafts[0].conversation.created_at
@@ -123,10 +143,12 @@ def _conversation(
     staff: Staff,
     now: datetime,
     message_ids: Iterator[int],
+    unanswered: bool | None = None,
 ) -> ConversationDraft:
     locale = draft.customer.locale
     script, common = TOPICS[locale][topic], COMMON[locale]
-    unanswered = status == ConversationStatus.OPEN and rng.random() < 0.3
+    chance = status == ConversationStatus.OPEN and rng.random() < 0.3
+    unanswered = chance if unanswered is None else unanswered
     team_name = data.TEAM_BILLING if topic in BILLING_TOPICS else data.LOCALE_TEAM[locale]
     members = staff.agents_by_team[team_name]
     assignee = rng.choice([u for u in members if u.language == locale] or members)
@@ -194,7 +216,7 @@ def _conversation(
         resolved_at=times[-1] if resolved else None,
     )
     slow = first_out is None or (first_out - created).total_seconds() > 4 * 3600 or len(messages) >= 7
-    return ConversationDraft(conversation, messages, slow)
+    return ConversationDraft(conversation, messages, slow, topic=topic, values=values)
 
 
 def _roles(rng: random.Random, *, status: str, unanswered: bool, cross: bool) -> list[str]:

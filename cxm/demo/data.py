@@ -17,6 +17,9 @@ from surveys.models import SurveyKind
 
 USERNAME_PREFIX = "demo."
 STAFF_EMAIL_DOMAIN = "acme.example"
+# Public on purpose (printed by seed_demo, written in the README): it opens the demo users only, and
+# production installs never hand it out (cxm.demo.services.demo_password_allowed).
+DEMO_PASSWORD = "cxm-demo"  # noqa: S105
 
 TEAM_EN, TEAM_PL, TEAM_RU, TEAM_BILLING = "Support EN", "Obsługa PL", "Поддержка RU", "Billing"
 TEAMS: list[tuple[str, str]] = [

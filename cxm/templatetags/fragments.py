@@ -101,4 +101,4 @@ def thread_item(context, item) -> SafeString:
     (tickets.thread_item_cache)."""
     from tickets.thread_item_cache import render_item
 
-    return render_item(item, context.get("conversation"), context.get("customer"))
+    return render_item(item, context.get("conversation"), context.get("customer"), context.get("request"))

@@ -174,4 +174,6 @@
   });
   document.addEventListener("cxm:message.created", onConversationEvent);
   document.addEventListener("cxm:note.created", onConversationEvent);
+  // A reply sent, delivered or failed: the thread shows its new state (a failure with its reason).
+  document.addEventListener("cxm:message.status", onConversationEvent);
 })();

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from cxm.public_url import public_base_url
 from surveys.invitation_models import Invitation, InvitationStatus, Medium, TriggerKind
 from surveys.links import do_disable_sharing, do_enable_sharing, share_url
 from tests.surveys import factories as f
@@ -85,6 +86,7 @@ def test_qr_code_needs_the_manage_surveys_permission(client, agent_client, manag
     assert response.headers["Content-Type"] == "image/svg+xml"
     svg = response.content.decode()
     assert "<svg" in svg and 'xmlns="http://www.w3.org/2000/svg"' in svg
-    assert share_url(shared) in svg  # the title names the link the code encodes
+    # The title names the link the code encodes, built from the address the page was served at.
+    assert share_url(shared, base=public_base_url(response.wsgi_request)) in svg
     assert manager_client.get(reverse("survey_public:share_qr", args=["nope"])).status_code == 404
     assert not Invitation.objects.exists()

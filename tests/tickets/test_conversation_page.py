@@ -227,10 +227,12 @@ def test_send_and_resolve(agent, conversation, channels):
             "last_seen_message_id": last_seen(conversation),
         },
     )
+    # Resolved once the reply is sent (tests/tickets/test_reply_failure.py), not while it is queued.
     conversation.refresh_from_db()
-    assert conversation.status == ConversationStatus.RESOLVED
-    assert conversation.resolved_at is not None
-    assert OutboundMessage.objects.get().recipient == "anna@kowalska.test"
+    assert conversation.status == ConversationStatus.OPEN
+    outbound = OutboundMessage.objects.get()
+    assert outbound.recipient == "anna@kowalska.test"
+    assert outbound.message.metadata["resolve_on_sent"] is True
 
 
 def test_reply_errors_are_shown(agent, conversation, channels):

@@ -62,6 +62,12 @@ def _wait_until_ready(host: str, port: int, worker: bool, timeout: float = 120.0
     return not worker
 
 
+def _reachable(host: str) -> str:
+    """The host part of a URL for an address the server listens on (a wildcard is not an address)."""
+    host = host or "127.0.0.1"
+    return {"0.0.0.0": "127.0.0.1", "[::]": "[::1]", "::": "[::1]"}.get(host, host)  # noqa: S104
+
+
 class Command(BaseCommand):
     help = "Serve the app (HTTP + websockets) with a Celery worker and beat beside it."
 
@@ -83,9 +89,9 @@ class Command(BaseCommand):
             self.stdout.write(describe_mode())
             login = self._setup() if options["setup"] else ""
             with_worker = not options["no_worker"]
-            if with_worker:
-                self._start_worker()
             host, _, port = addrport.rpartition(":")
+            if with_worker:
+                self._start_worker(served_at=f"http://{_reachable(host)}:{port}")
             self._announce_when_ready(host or "127.0.0.1", int(port), with_worker, login)
         call_command("runserver", addrport, use_reloader=not options["noreload"])
 
@@ -111,7 +117,11 @@ class Command(BaseCommand):
 
         threading.Thread(target=announce, name="cxm-announce", daemon=True).start()
 
-    def _start_worker(self) -> None:
+    def _start_worker(self, *, served_at: str) -> None:
+        env = dict(os.environ)
+        if not settings.PUBLIC_BASE_URL_EXPLICIT:
+            # Links the worker builds (survey mails, attachment links) point where this server answers.
+            env["PUBLIC_BASE_URL"] = served_at
         worker = subprocess.Popen(
             [
                 sys.executable,
@@ -126,6 +136,7 @@ class Command(BaseCommand):
                 "--loglevel=WARNING",
                 "--concurrency=2",
             ],
+            env=env,
         )
 
         def stop() -> None:
