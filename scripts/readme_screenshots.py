@@ -61,6 +61,7 @@ def shoot(base: str, out: Path, language: str) -> list[Path]:
             taken.append(target)
 
         save("inbox.png", "/inbox/")
+        save("inbox-breached.png", "/inbox/?status=open&sla_state=breached")
         save("conversation.png", _first_href(page, r"/inbox/\d+/"))
         page.goto(f"{base}/customers/")
         save("profile.png", _first_href(page, r"/customers/\d+/"))

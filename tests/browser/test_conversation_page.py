@@ -19,7 +19,7 @@ from tests.browser.session import sign_in
 from tickets.models import Conversation, Direction, InternalNote, Label, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-SCREENSHOT = screenshot_path("conversation.png")
+SCREENSHOT = screenshot_path("browser-conversation.png")
 
 # Stored as-is, bypassing the inbound sanitizer: the page must hold even against a row written some other
 # way. postMessage crosses origins, so a script that ran inside the frame would be seen by the parent.

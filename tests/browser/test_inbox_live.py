@@ -22,7 +22,7 @@ from tests.browser.session import sign_in
 from tickets.models import Conversation, ConversationRead, Direction, Label, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-SCREENSHOT = screenshot_path("inbox.png")
+SCREENSHOT = screenshot_path("browser-inbox.png")
 API_SECRET = "inbox-live-signing-secret-0123456789"
 
 

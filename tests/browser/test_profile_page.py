@@ -37,7 +37,7 @@ from tests.browser.session import sign_in
 from tickets.models import Conversation, ConversationStatus, Direction, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-SCREENSHOT = screenshot_path("profile.png")
+SCREENSHOT = screenshot_path("browser-profile.png")
 
 
 def talk(conv: Conversation, text: str, *, at, direction=Direction.INBOUND, new=False) -> Message:
