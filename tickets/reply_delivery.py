@@ -127,13 +127,13 @@ def _resolve_if_asked(message: Message) -> None:
 
     if not message.metadata.pop(RESOLVE_ON_SENT, False):
         return
-    conversation = message.conversation
-    resolve = message.author is not None and conversation.status != ConversationStatus.RESOLVED
+    conversation, author = message.conversation, message.author
+    resolve = author is not None and conversation.status != ConversationStatus.RESOLVED
     if resolve:
         message.metadata[RESOLVED_ON_SENT] = True
     message.save(update_fields=["metadata"])
-    if resolve:
-        do_set_status(conversation=conversation, actor=message.author, status=ConversationStatus.RESOLVED)
+    if resolve and author is not None:
+        do_set_status(conversation=conversation, actor=author, status=ConversationStatus.RESOLVED)
 
 
 def _keep_open(message: Message, *, error: str) -> None:
@@ -143,11 +143,11 @@ def _keep_open(message: Message, *, error: str) -> None:
     resolved = message.metadata.pop(RESOLVED_ON_SENT, False)
     if pending or resolved:
         message.save(update_fields=["metadata"])
-    conversation = message.conversation
-    reopen = resolved and conversation.status == ConversationStatus.RESOLVED and message.author is not None
-    if reopen:
+    conversation, author = message.conversation, message.author
+    reopen = resolved and conversation.status == ConversationStatus.RESOLVED
+    if reopen and author is not None:
         # Resolved because the channel first took the reply; it then reported it undelivered.
-        do_set_status(conversation=conversation, actor=message.author, status=ConversationStatus.OPEN)
+        do_set_status(conversation=conversation, actor=author, status=ConversationStatus.OPEN)
     if message.author_id is None:
         return
     reason = failure_reason(

@@ -179,6 +179,8 @@ def do_record_send_failure(*, outbound: OutboundMessage) -> None:
 
 def _publish_status(outbound: OutboundMessage, *, status: str) -> None:
     message = outbound.message
+    if message is None:  # a survey or automation send: no thread shows it
+        return
     realtime.publish(
         events.audience(message.conversation),
         events.MESSAGE_STATUS,

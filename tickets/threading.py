@@ -79,7 +79,7 @@ def find_automated_target(*, message: NormalizedMessage) -> AutomatedTarget:
         .order_by("id")
     )
     if sent:
-        outbound = min(sent, key=lambda row: rank[row.provider_message_id])
+        outbound = min(sent, key=lambda row: rank[row.provider_message_id or ""])
         conversation = outbound.message.conversation if outbound.message is not None else None
         return AutomatedTarget(conversation, outbound)
     if message.automated == "bounce":
@@ -91,4 +91,5 @@ def find_automated_target(*, message: NormalizedMessage) -> AutomatedTarget:
     )
     if not received:
         return AutomatedTarget(None, None)
-    return AutomatedTarget(min(received, key=lambda row: rank[row.provider_message_id]).conversation, None)
+    first = min(received, key=lambda row: rank[row.provider_message_id or ""])
+    return AutomatedTarget(first.conversation, None)
