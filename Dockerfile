@@ -51,7 +51,7 @@ COPY . .
 # nothing secret is baked in. The media directory belongs to the app user so that a new named volume
 # mounted over it starts with the same owner.
 RUN CXM_ENV=production DEBUG=false SECRET_KEY=build-time-only-not-used-at-run-time-0123456789abcdef \
-    ALLOWED_HOSTS=build PUBLIC_BASE_URL=http://build DATABASE_URL=postgres://build@build/build \
+    ALLOWED_HOSTS=build PUBLIC_BASE_URL=https://build DATABASE_URL=postgres://build@build/build \
     REDIS_URL=redis://build:6379/0 sh -c 'python manage.py compilemessages && python manage.py collectstatic --noinput' \
     && mkdir -p /app/var/media \
     && chown -R cxm:cxm /app/var/media

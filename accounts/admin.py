@@ -3,23 +3,24 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, Team, User
+from cxm.config_audit_admin import ConfigAuditAdminMixin
 
 
 @admin.register(User)
-class CxmUserAdmin(UserAdmin):
+class CxmUserAdmin(ConfigAuditAdminMixin, UserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active", "teams")
     fieldsets = (*(UserAdmin.fieldsets or ()), (_("Workspace"), {"fields": ("role", "language")}))
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ConfigAuditAdminMixin, admin.ModelAdmin):
     list_display = ("name", "description")
     filter_horizontal = ("members",)
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ConfigAuditAdminMixin, admin.ModelAdmin):
     """Keys are created with `manage.py create_api_key` (the secret is shown once); here they are
     listed and revoked. Only the prefix is ever displayed."""
 

@@ -25,6 +25,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiKey, User
+from cxm.config_audit import do_record_change, snapshot
 
 # SHA-256 rather than a slow password hash: the secret is 256 random bits, so there is nothing to
 # brute-force, and a slow hash would cost every single API request. The scheme tag leaves room to
@@ -55,15 +56,19 @@ def do_create_api_key(*, name: str, created_by: User | None = None) -> tuple[Api
                 key = ApiKey.objects.create(
                     name=name[:120], prefix=prefix, key_hash=hash_key(plaintext), created_by=created_by
                 )
+                do_record_change(instance=key)
         except IntegrityError:
             continue  # 48-bit prefixes practically never collide, but a collision must not fail creation
         return key, plaintext
     raise RuntimeError("could not find a free API key prefix")
 
 
+@transaction.atomic
 def do_revoke_api_key(*, key: ApiKey) -> ApiKey:
+    before = snapshot(key)
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     key.refresh_from_db(fields=["revoked_at"])
+    do_record_change(instance=key, before=before)
     return key
 
 

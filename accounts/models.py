@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
@@ -19,6 +20,9 @@ class User(AbstractUser):
         default="offline",
     )
     capacity = models.PositiveSmallIntegerField(_("open conversations at most"), default=10)
+    # Raised whenever a second factor is added or removed: it is part of the session hash, so every
+    # session signed in before the change stops verifying (like after a password change).
+    security_stamp = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -28,6 +32,13 @@ class User(AbstractUser):
             ("manage_users", _("Can manage users and teams")),
         ]
 
+    def get_session_auth_hash(self) -> str:
+        return _with_stamp(super().get_session_auth_hash(), self.security_stamp)
+
+    def get_session_auth_fallback_hash(self):
+        for fallback in super().get_session_auth_fallback_hash():
+            yield _with_stamp(fallback, self.security_stamp)
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.get_username()
@@ -36,6 +47,29 @@ class User(AbstractUser):
     def initials(self) -> str:
         parts = [p for p in (self.first_name, self.last_name) if p] or [self.get_username()]
         return "".join(p[0] for p in parts[:2]).upper()
+
+
+def _with_stamp(session_hash: str, stamp: int) -> str:
+    # Stamp 0 keeps Django's own hash, so sessions from before this field existed stay valid.
+    if not stamp:
+        return session_hash
+    return salted_hmac(
+        "accounts.User.security_stamp", f"{session_hash}:{stamp}", algorithm="sha256"
+    ).hexdigest()
+
+
+class SecondFactorPolicy(models.Model):
+    """Whether users of a role must have a second factor before they may use the app."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, unique=True)
+    required = models.BooleanField(_("require a second factor"), default=False)
+
+    class Meta:
+        verbose_name = _("second factor policy")
+        verbose_name_plural = _("second factor policies")
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.required}"
 
 
 class Team(models.Model):

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts.models import Team, User
 from accounts.roles import Role
+from cxm.config_audit import do_record_change, snapshot
 
 
 @transaction.atomic
@@ -38,6 +39,7 @@ def do_create_user(
     else:
         user.set_unusable_password()
     user.save()
+    do_record_change(instance=user)
     return user
 
 
@@ -45,9 +47,30 @@ def do_create_user(
 def do_change_role(*, user: User, role: str) -> User:
     if role not in Role.values:
         raise ValueError(f"unknown role {role!r}")
+    before = snapshot(user)
     user.role = role
     user.is_staff = role == Role.ADMIN or user.is_superuser
     user.save(update_fields=["role", "is_staff"])
+    do_record_change(instance=user, before=before)
+    return user
+
+
+# Saving `is_active` or `password` through the model is what ends the user's open sockets
+# (accounts.revocation): a queryset update() would skip that, so these go through save().
+@transaction.atomic
+def do_deactivate_user(*, user: User) -> User:
+    before = snapshot(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    do_record_change(instance=user, before=before)
+    return user
+
+
+@transaction.atomic
+def do_set_password(*, user: User, password: str) -> User:
+    """A new password: every session signed in with the old one ends, and with it its sockets."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
     return user
 
 
@@ -59,4 +82,5 @@ def do_set_language(*, user: User, language: str) -> None:
 def do_create_team(*, name: str, description: str = "", members: Iterable[User] = ()) -> Team:
     team = Team.objects.create(name=name, description=description)
     team.members.set(list(members))
+    do_record_change(instance=team)
     return team

@@ -6,11 +6,12 @@ from django.views.decorators.http import require_POST
 
 from accounts import roles
 from accounts.decorators import requires
+from accounts.mfa_login import TwoStepLoginMixin
 from accounts.selectors import teams_for_settings, users_for_settings
 from accounts.services import do_set_language
 
 
-class LoginView(auth_views.LoginView):
+class LoginView(TwoStepLoginMixin, auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 

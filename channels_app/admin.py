@@ -3,10 +3,11 @@ from django.utils.translation import gettext_lazy as _
 
 from channels_app.ingest import do_replay_events
 from channels_app.models import Channel, InboundEvent, MessageTemplate
+from cxm.config_audit_admin import ConfigAuditAdminMixin
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(ConfigAuditAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "address", "is_active")
     list_filter = ("kind", "is_active")
     # Credentials are edited in Settings, which never sends a stored secret back to the browser.

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
+from channels_app.demo import ACCEPT_INBOUND_FLAG, DEMO_FLAG
 from channels_app.kinds import CREDENTIAL_FIELDS, CREDENTIAL_LABELS, ChannelKind
 from channels_app.settings_fields import fields_for
 
@@ -52,6 +53,17 @@ class ChannelForm(forms.Form):
             self.credential_names.append(field)
         # The kind is chosen before the form is shown and never changes afterwards.
         self.fields["kind"].disabled = True
+        self.is_demo = bool(config and config.get(DEMO_FLAG) is True)
+        if self.is_demo:
+            self.fields["demo_accept_inbound"] = forms.BooleanField(
+                label=_("Accept incoming webhook deliveries"),
+                required=False,
+                initial=config.get(ACCEPT_INBOUND_FLAG) is True,
+                help_text=_(
+                    "Off: the webhook answers 403 to every delivery. Turn it on only after replacing the "
+                    "demo credentials with your own."
+                ),
+            )
 
     def clean(self):
         cleaned = super().clean() or {}
@@ -65,6 +77,8 @@ class ChannelForm(forms.Form):
                 self.config_values[spec.key] = spec.to_config(cleaned[name])
             except forms.ValidationError as exc:
                 self.add_error(name, exc)
+        if self.is_demo:
+            self.config_values[ACCEPT_INBOUND_FLAG] = bool(cleaned.get("demo_accept_inbound"))
         return cleaned
 
     @property

@@ -2,13 +2,12 @@
 
 A media URL arrives inside a webhook body, so it is attacker-influenced even after the signature check
 (an API channel's client chooses it freely). Downloads therefore go only to the provider's own hosts,
-never to private, loopback or link-local addresses, re-checking every redirect hop and the address the
-connection actually reached (a DNS answer may change between the check and the connect).
+and only to addresses the outbound guard (`cxm.outbound_guard`) allows, which checks every redirect hop
+and connects to the address it checked (a DNS answer may change between the check and the connect).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 from urllib.parse import urljoin, urlsplit
@@ -20,6 +19,7 @@ from django.db import transaction
 
 from channels_app.adapters.base import Adapter, AdapterError, MediaSource, get_adapter
 from channels_app.kinds import provider_for
+from cxm import outbound_guard
 from tickets.attachments import safe_content_type, safe_filename
 from tickets.models import Attachment, AttachmentStatus
 
@@ -54,18 +54,9 @@ def allowed_hosts(adapter: Adapter, channel_config: dict) -> tuple[str, ...]:
     return tuple(h for h in hosts if h)
 
 
-def address_refused(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    if settings.MEDIA_FETCH_ALLOW_PRIVATE:
-        return False
-    return not ip.is_global or ip.is_multicast
-
-
-def check_url(url: str, allowed: tuple[str, ...]) -> set[str]:
-    """Raise MediaRefused unless the URL is http(s) to an allowed host resolving only to public addresses.
-    Returns the addresses it resolves to."""
+def check_url(url: str, allowed: tuple[str, ...]) -> None:
+    """Raise MediaRefused unless the URL is http(s) to an allowed host that the outbound guard lets us
+    reach (checked here for a clear reason, and again by the connection itself)."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http"):
         raise MediaRefused(f"media URL scheme {parts.scheme!r} is not allowed")
@@ -75,22 +66,19 @@ def check_url(url: str, allowed: tuple[str, ...]) -> set[str]:
     if not host_allowed(host, allowed):
         raise MediaRefused(f"media host {host!r} is not one of the provider's hosts")
     try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80))
+        outbound_guard.resolve(host, parts.port or (443 if parts.scheme == "https" else 80))
+    except outbound_guard.OutboundRefused as exc:
+        raise MediaRefused(f"media host {exc}") from exc
     except socket.gaierror as exc:
         raise AdapterError(f"cannot resolve media host {host!r}: {exc}", permanent=False) from exc
-    addresses = {str(info[4][0]) for info in infos}
-    refused = sorted(a for a in addresses if address_refused(a))
-    if refused:
-        raise MediaRefused(f"media host {host!r} resolves to a private address ({', '.join(refused)})")
-    return addresses
 
 
 def download(source: MediaSource, allowed: tuple[str, ...], *, limit: int) -> tuple[bytes, str]:
     """The body and content type, or an AdapterError. Bodies over `limit` raise a permanent error."""
     url = source.url
-    with httpx.Client(timeout=settings.PROVIDER_HTTP_TIMEOUT, follow_redirects=False) as client:
+    with outbound_guard.http_client(timeout=settings.PROVIDER_HTTP_TIMEOUT, follow_redirects=False) as client:
         for _hop in range(MAX_REDIRECTS + 1):
-            addresses = check_url(url, allowed)
+            check_url(url, allowed)
             # Credentials go only to the host they were issued for; redirects to CDNs travel bare.
             same_host = urlsplit(url).hostname == urlsplit(source.url).hostname
             try:
@@ -100,7 +88,6 @@ def download(source: MediaSource, allowed: tuple[str, ...], *, limit: int) -> tu
                     headers=source.headers if same_host else {},
                     auth=source.auth if same_host else None,
                 ) as response:
-                    _check_peer(response, addresses)
                     if response.is_redirect:
                         url = urljoin(url, response.headers.get("Location", ""))
                         continue
@@ -117,18 +104,14 @@ def download(source: MediaSource, allowed: tuple[str, ...], *, limit: int) -> tu
                         if len(body) > limit:
                             raise AdapterError("media is over the size limit", permanent=True)
                     return bytes(body), response.headers.get("Content-Type", "")
+            except outbound_guard.OutboundRefused as exc:
+                # The name resolved differently at connect time than when checked above.
+                raise MediaRefused(f"media host {exc}") from exc
             except httpx.TimeoutException as exc:
                 raise AdapterError(f"media download timed out: {exc}", permanent=False) from exc
             except httpx.TransportError as exc:
                 raise AdapterError(f"media host unreachable: {exc}", permanent=False) from exc
     raise MediaRefused(f"more than {MAX_REDIRECTS} redirects")
-
-
-def _check_peer(response: httpx.Response, addresses: set[str]) -> None:
-    stream = response.extensions.get("network_stream")
-    peer = stream.get_extra_info("server_addr") if stream is not None else None
-    if peer and (peer[0] not in addresses or address_refused(peer[0])):
-        raise MediaRefused(f"connection reached {peer[0]}, which was not the checked address")
 
 
 def do_fetch_attachment(*, attachment_id: int) -> str:

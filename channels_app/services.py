@@ -14,6 +14,7 @@ from channels_app import channel_cache
 from channels_app.inbound_models import InboundStatus
 from channels_app.kinds import CREDENTIAL_FIELDS
 from channels_app.models import Channel, InboundEvent
+from cxm.config_audit import do_record_change, snapshot
 
 
 class ChannelError(ValueError):
@@ -43,6 +44,7 @@ def do_create_channel(
         kind=kind, name=name, address=address, config=dict(config or {}), credentials=creds
     )
     channel.teams.set(list(teams))
+    do_record_change(instance=channel)
     return channel
 
 
@@ -60,6 +62,7 @@ def do_update_channel(
     """Blank credential inputs keep the stored secret: the form never receives it to send it back."""
     updates = {k: v for k, v in credential_updates.items() if v}
     check_credentials(kind=channel.kind, credentials=updates)
+    before = snapshot(channel)
     channel.name = name
     channel.address = address
     channel.is_active = is_active
@@ -68,6 +71,7 @@ def do_update_channel(
     channel.config = {**channel.config, **(config_updates or {})}
     channel.save()
     channel.teams.set(list(teams))
+    do_record_change(instance=channel, before=before)
     transaction.on_commit(partial(channel_cache.forget, channel.pk))
     return channel
 

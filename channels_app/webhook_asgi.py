@@ -11,12 +11,14 @@ every request goes to Django as before.
 from __future__ import annotations
 
 import io
+import logging
 import re
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
+from django.db import Error as DatabaseFailure
 from django.db import connections
 from django.http import HttpResponse
 
@@ -27,6 +29,7 @@ from channels_app.webhook_checks import Delivery, check_delivery, error, too_lar
 from cxm.asgi_body import read_body
 from cxm.asgi_types import ASGIApp, Receive, Scope, Send
 
+logger = logging.getLogger(__name__)
 WEBHOOK_PATH = re.compile(r"^/webhooks/(?P<provider>[a-z0-9_-]+)/(?P<channel_id>[0-9]{1,18})/$")
 
 
@@ -62,9 +65,15 @@ async def _handle(scope: Scope, receive: Receive, send: Send, provider: str, cha
     if adapter is not None:
         # Not thread-sensitive: the lookup opens and closes its own connection, so it need not queue
         # behind every other ORM call of the process on asgiref's one shared thread.
-        channel = cached_channel(channel_id) or await sync_to_async(_load_channel, thread_sensitive=False)(
-            channel_id
-        )
+        try:
+            channel = cached_channel(channel_id) or await sync_to_async(
+                _load_channel, thread_sensitive=False
+            )(channel_id)
+        except DatabaseFailure:
+            # A 500 is final for some providers (Twilio); a 503 makes them all deliver it again later.
+            logger.exception("could not read channel %s for a %s webhook", channel_id, provider)
+            await _respond(send, error(503, "temporarily unavailable"))
+            return
     outcome = check_delivery(request, adapter=adapter, channel=channel)
     if not isinstance(outcome, Delivery):
         await _respond(send, outcome)

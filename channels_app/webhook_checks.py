@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from channels_app.adapters.base import Adapter, SignatureError
+from channels_app.demo import refuses_inbound
 from channels_app.models import Channel
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ def check_delivery(
         return error(404, "unknown provider")
     if channel is None or channel.kind not in adapter.channel_kinds:
         return error(404, "unknown channel")
+    if refuses_inbound(channel):
+        # 403 with the reason, so whoever wires a provider to a demo channel sees why nothing arrives.
+        return error(403, "demo channel: inbound webhooks are off until an admin turns them on")
     if request.method == "GET":
         response = adapter.handshake(request, channel)
         return response if response is not None else error(405, "POST only")
@@ -58,7 +62,7 @@ def check_delivery(
         adapter.verify(request, channel)
     except SignatureError as exc:
         logger.warning("rejected %s webhook for channel %s: %s", adapter.provider, channel.pk, exc)
-        return error(403, "invalid signature")
+        return error(exc.status, exc.public_reason)
     body, content_type = adapter.stored_body(request)
     return Delivery(
         channel=channel,

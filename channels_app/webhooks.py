@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import DatabaseError
+from django.db import Error as DatabaseFailure
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -23,7 +23,12 @@ logger = logging.getLogger(__name__)
 @csrf_exempt
 def receive(request: HttpRequest, provider: str, channel_id: int) -> HttpResponse:
     adapter = get_adapter(provider)
-    channel = active_channel(channel_id) if adapter is not None else None
+    try:
+        channel = active_channel(channel_id) if adapter is not None else None
+    except DatabaseFailure:
+        # A 500 is final for some providers (Twilio); a 503 makes them all deliver it again later.
+        logger.exception("could not read channel %s for a %s webhook", channel_id, provider)
+        return error(503, "temporarily unavailable")
     outcome = check_delivery(request, adapter=adapter, channel=channel)
     if not isinstance(outcome, Delivery):
         return outcome
@@ -36,7 +41,7 @@ def receive(request: HttpRequest, provider: str, channel_id: int) -> HttpRespons
             headers=outcome.headers,
             body=outcome.body,
         )
-    except DatabaseError:
+    except DatabaseFailure:
         # Not stored means not acknowledged: a 5xx makes the provider deliver it again later.
         logger.exception("could not store %s webhook for channel %s", provider, channel_id)
         return error(503, "temporarily unavailable")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +60,13 @@ class Config:
     # False when PUBLIC_BASE_URL fell back to the development default: pages may then use the address
     # they were requested at (see cxm.public_url).
     public_base_url_explicit: bool = False
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (see cxm.proxies); empty trusts none.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # Bearer token that unlocks the detailed /healthz report for monitoring; empty means staff only.
+    healthz_token: str = ""
+    # Hosts (names, ".suffix" patterns, addresses or networks) an admin lets the server reach even though
+    # they are private, such as an internal SMTP relay (see cxm.outbound_guard).
+    outbound_allowed_hosts: tuple[str, ...] = ()
 
     @property
     def embedded(self) -> bool:
@@ -197,6 +206,59 @@ def parse_quiet_hours(env: Mapping[str, str], name: str, default: tuple[int, int
     return hours
 
 
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def parse_outbound_hosts(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated host names (`relay.internal`), domain suffixes (`.corp.example`), addresses
+    (`10.0.0.5`, `fd00::5`) or networks (`10.20.0.0/16`); anything else stops start-up."""
+    entries = []
+    for item in parse_list(env, name, []):
+        entry = item.lower()
+        try:
+            entries.append(str(ipaddress.ip_network(entry.strip("[]"), strict=True)))
+            continue
+        except ValueError:
+            pass
+        labels = entry.removeprefix(".").rstrip(".").split(".")
+        if "/" in entry or not all(_HOST_LABEL.match(label) for label in labels):
+            raise ConfigError(
+                f"{name} holds {item!r}, which is neither a host name, a .domain suffix, an address nor "
+                "a network such as 10.20.0.0/16."
+            )
+        entries.append(entry.rstrip("."))
+    return tuple(entries)
+
+
+def parse_networks(
+    env: Mapping[str, str], name: str
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or CIDR blocks (`10.0.0.5, 172.16.0.0/12, ::1`).
+
+    Host bits set in a block (`10.0.0.5/8`) are refused rather than silently widened: a typo here
+    decides whose headers are believed.
+    """
+    networks = []
+    for item in parse_list(env, name, []):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=True))
+        except ValueError:
+            raise ConfigError(
+                f"{name} has {item!r}, which is not an IP address or network such as 10.0.0.0/8."
+            ) from None
+    return tuple(networks)
+
+
+def parse_token(env: Mapping[str, str], name: str, *, min_length: int = 24) -> str:
+    """A shared secret sent by machines; short ones are refused because they can be guessed."""
+    raw = _get(env, name)
+    if raw is None:
+        return ""
+    if len(raw) < min_length:
+        raise ConfigError(f"{name} must be at least {min_length} characters long when set.")
+    return raw
+
+
 def redis_url_with_db(url: str, db: int) -> str:
     parts = urlsplit(url)
     return parts._replace(path=f"/{db}").geturl()
@@ -256,6 +318,13 @@ def load_config(env: Mapping[str, str]) -> Config:
             raise ConfigError(
                 "PUBLIC_BASE_URL must be set when CXM_ENV=production (webhook and survey links)."
             )
+        # Over http the session and CSRF cookies lose Secure and HSTS is off: refuse unless the operator
+        # says in so many words that this install is reached without TLS (a closed network, a trial).
+        if public_base_url.startswith("http://") and not parse_bool(env, "CXM_ALLOW_HTTP", default=False):
+            raise ConfigError(
+                "PUBLIC_BASE_URL must be an https:// address when CXM_ENV=production; "
+                "set CXM_ALLOW_HTTP=true only for an install that is never reached over the internet."
+            )
         if database_url is None:
             raise ConfigError("DATABASE_URL must point at PostgreSQL when CXM_ENV=production.")
         if redis_url is None:
@@ -282,6 +351,9 @@ def load_config(env: Mapping[str, str]) -> Config:
         survey_quiet_hours=parse_quiet_hours(env, "SURVEY_QUIET_HOURS", (21, 9)),
         embedded_dir=Path(raw_dir).resolve() if (raw_dir := _get(env, "CXM_EMBEDDED_DIR")) else None,
         public_base_url_explicit=_get(env, "PUBLIC_BASE_URL") is not None,
+        trusted_proxies=parse_networks(env, "TRUSTED_PROXIES"),
+        healthz_token=parse_token(env, "HEALTHZ_TOKEN"),
+        outbound_allowed_hosts=parse_outbound_hosts(env, "OUTBOUND_ALLOWED_HOSTS"),
         provider_base_urls={
             provider: parse_http_url(env, variable, default) or default
             for provider, (variable, default) in PROVIDER_BASE_URLS.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from typing import Any
 
@@ -64,3 +65,20 @@ def run_checks() -> tuple[bool, dict[str, Any]]:
         "mode": "embedded" if settings.EMBEDDED else "services",
         "checks": checks,
     }
+
+
+def may_see_details(request) -> bool:
+    """Staff, or a monitor sending `Authorization: Bearer <HEALTHZ_TOKEN>`; anyone else gets the status only.
+
+    The details name the database vendor, queue depths and connection errors: a map for an attacker.
+    """
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_active and user.is_staff:
+        return True
+    token = settings.HEALTHZ_TOKEN
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+
+def public_report(report: dict[str, Any]) -> dict[str, Any]:
+    return {"status": report["status"]}

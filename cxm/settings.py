@@ -8,6 +8,7 @@ default, :mod:`cxm.embedded`) with its data under var/embedded/.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -53,12 +54,15 @@ SURVEY_PUBLIC_RATE_PER_MINUTE = 120
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # How long a webhook process may use a channel's settings and secrets before reading them again.
 WEBHOOK_CHANNEL_CACHE_SECONDS = 5.0
-# Media from providers is fetched only from public addresses; tests may allow stub servers on loopback.
-MEDIA_FETCH_ALLOW_PRIVATE = False
+# Every server-side request (media, API callbacks, IMAP, SMTP, provider calls) reaches only public
+# addresses, except the hosts an admin lists here (cxm.outbound_guard); tests add their loopback stubs.
+OUTBOUND_ALLOWED_HOSTS = CONFIG.outbound_allowed_hosts
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # Django's admin with its login replaced by the app's (throttling and second factor): see
+    # accounts.admin_site.
+    "accounts.admin_site.CxmAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -69,6 +73,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "channels",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "cxm.apps.CoreConfig",
     "accounts",
     "channels_app",
@@ -79,21 +87,33 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (CSRF's https checks, rate limits, login throttling) sees the real
+    # client address and scheme.
+    "cxm.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "cxm.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the signed-in user as the actor of configuration changes (cxm/config_audit.py).
+    "cxm.config_audit.ActorMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
+    "accounts.mfa_middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Turns a login refused for too many failures into the translated lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if CONFIG.is_production:
     # Production serves collected, compressed static files itself; development lets runserver do it.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "cxm.urls"
 WSGI_APPLICATION = "cxm.wsgi.application"
@@ -111,6 +131,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "cxm.context_processors.shell",
+                "cxm.csp.nonce",
             ],
             "builtins": ["cxm.templatetags.fragments"],
         },
@@ -133,7 +154,20 @@ except embedded.EmbeddedError as exc:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.RoleBackend"]
+# Axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.RoleBackend"]
+# Login throttling (app and Django admin): 5 failures lock the account, and 5 from one client address
+# lock that address for every account, for 15 minutes after the last failure. A successful login clears
+# only that account's failures (accounts.mfa_login), so one known password cannot clear an address.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_VERBOSE = False
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = "CXM"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -268,10 +302,16 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Proxies whose X-Forwarded-For/-Proto are believed (cxm.proxies). The scheme header below is a META key
+# no client can send: TrustedProxyMiddleware sets it only from a trusted proxy's X-Forwarded-Proto.
+TRUSTED_PROXIES = CONFIG.trusted_proxies
+SECURE_PROXY_SSL_HEADER = ("CXM_FORWARDED_PROTO", "https")
+# Login throttling keys on the same client address as every other limit.
+AXES_CLIENT_IP_CALLABLE = "cxm.proxies.client_ip"
+HEALTHZ_TOKEN = CONFIG.healthz_token
 if CONFIG.is_production:
     SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000 if SESSION_COOKIE_SECURE else 0
 
 REST_FRAMEWORK = {

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from channels_app import webhooks
-from cxm import views
+from cxm import config_audit_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,6 +20,7 @@ urlpatterns = [
     path("s/w/", include("surveys.urls_widget")),
     path("api/v1/surveys/", include("surveys.api_urls")),
     path("dashboards/", include("analytics.urls")),
+    path("settings/configuration-log/", config_audit_views.config_audit, name="config_audit"),
     path("settings/", include("accounts.urls")),
     path("settings/channels/", include("channels_app.urls")),
     path("files/", include("tickets.urls_files")),

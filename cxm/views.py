@@ -5,14 +5,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from analytics.selectors import workspace_overview
-from cxm.health import run_checks
+from cxm.health import may_see_details, public_report, run_checks
 
 
 @never_cache
 @require_GET
 def healthz(request):
     healthy, report = run_checks()
-    return JsonResponse(report, status=200 if healthy else 503)
+    body = report if may_see_details(request) else public_report(report)
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 @login_required

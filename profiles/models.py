@@ -410,3 +410,20 @@ class CustomerImport(models.Model):
 
     def __str__(self) -> str:
         return f"import #{self.pk}"
+
+
+class RevokedKey(models.Model):
+    """A key of an erased person that must keep failing: a web chat visitor id whose token the
+    visitor's browser still holds. Kept as a keyed digest so the key itself is not stored again."""
+
+    kind = models.CharField(_("kind"), max_length=16)
+    digest = models.CharField(_("digest"), max_length=64)
+    revoked_at = models.DateTimeField(_("revoked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("revoked key")
+        verbose_name_plural = _("revoked keys")
+        constraints = [models.UniqueConstraint(fields=["kind", "digest"], name="revoked_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.digest[:8]}"

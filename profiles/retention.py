@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cxm.config_audit import CURRENT, track
 from profiles.audit import record
 from profiles.models import AuditAction, AuditEntry, RetentionPolicy, TimelineEntry, TimelineKind
 
@@ -34,12 +35,14 @@ def policies() -> dict[str, int]:
 @transaction.atomic
 def do_save_policies(days_by_kind: dict[str, int | None], *, actor=None) -> None:
     """None removes a kind's policy (keep forever)."""
+    changes = track(among=RetentionPolicy.objects.filter(data_kind__in=DataKind.values))
     for kind in DataKind.values:
         days = days_by_kind.get(kind)
         if days is None:
             RetentionPolicy.objects.filter(data_kind=kind).delete()
         else:
             RetentionPolicy.objects.update_or_create(data_kind=kind, defaults={"days": days})
+    changes.record(actor=actor or CURRENT)
 
 
 def _raw_inbound_events(cutoff: datetime) -> int:

@@ -2,6 +2,10 @@
 
 Every list on the page comes from one query (bounded by a limit where a person can have thousands of
 rows), so the page costs the same for a first-time visitor and for a customer of ten years.
+
+Whatever is tied to a conversation (journey entries, the conversation list, the figures, survey answers)
+is read through the viewer's `Visibility` (tickets.visibility): an agent sees the person, but only the
+part of their history that happened in conversations the agent may open.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils.dateparse import parse_datetime
@@ -26,6 +30,9 @@ from profiles.models import (
     SuggestionStatus,
     TimelineEntry,
 )
+
+if TYPE_CHECKING:
+    from tickets.visibility import Visibility
 
 TIMELINE_PAGE_SIZE = 50
 NOTES_ON_PAGE = 10
@@ -82,13 +89,15 @@ class TimelinePage:
     next_cursor: Cursor | None
 
 
-def timeline_query(customer_id: int, *, before: Cursor | None = None) -> QuerySet[TimelineEntry]:
-    """The customer's journey, newest first, strictly after `before`.
+def timeline_query(
+    customer_id: int, *, viewer: Visibility, before: Cursor | None = None
+) -> QuerySet[TimelineEntry]:
+    """The customer's journey as the viewer may see it, newest first, strictly after `before`.
 
     Keyset, not OFFSET: any page is one range scan of `timeline_by_customer` (customer, -occurred_at,
     -id) however deep it is. `occurred_at <= t` bounds the scan; the OR only settles ties on t.
     """
-    entries = TimelineEntry.objects.filter(customer_id=customer_id)
+    entries = viewer.timeline().filter(customer_id=customer_id)
     if before is not None:
         entries = entries.filter(occurred_at__lte=before.at).filter(
             Q(occurred_at__lt=before.at) | Q(id__lt=before.id)
@@ -112,10 +121,10 @@ def timeline_query(customer_id: int, *, before: Cursor | None = None) -> QuerySe
 
 
 def timeline_page(
-    customer_id: int, *, before: Cursor | None = None, size: int = TIMELINE_PAGE_SIZE
+    customer_id: int, *, viewer: Visibility, before: Cursor | None = None, size: int = TIMELINE_PAGE_SIZE
 ) -> TimelinePage:
     # One row more than shown tells whether there is an older page, without a COUNT.
-    rows = list(timeline_query(customer_id, before=before)[: size + 1])
+    rows = list(timeline_query(customer_id, viewer=viewer, before=before)[: size + 1])
     if len(rows) <= size:
         return TimelinePage(entries=rows, next_cursor=None)
     rows = rows[:size]
@@ -193,7 +202,7 @@ class ProfilePage:
     tags: list[Any] = field(default_factory=list)
 
 
-def profile_page(customer: Customer, *, before: Cursor | None = None) -> ProfilePage:
+def profile_page(customer: Customer, *, viewer: Visibility, before: Cursor | None = None) -> ProfilePage:
     identities = list(customer.identities.order_by("kind", "-verified", "value"))
     notes = recent_notes(customer.pk, limit=NOTES_ON_PAGE + 1)
     return ProfilePage(
@@ -203,13 +212,13 @@ def profile_page(customer: Customer, *, before: Cursor | None = None) -> Profile
         consent=consent_rows(customer, identities),
         notes=notes[:NOTES_ON_PAGE],
         more_notes=len(notes) > NOTES_ON_PAGE,
-        figures=lifetime_figures(customer),
-        conversations=recent_conversations(customer.pk),
-        surveys=survey_history(customer.pk),
-        latest_scores=latest_scores(customer.pk),
+        figures=lifetime_figures(customer, viewer=viewer),
+        conversations=recent_conversations(customer.pk, viewer=viewer),
+        surveys=survey_history(customer.pk, viewer=viewer),
+        latest_scores=latest_scores(customer.pk, viewer=viewer),
         suggestions=open_suggestions(customer.pk),
         merges=merge_history(customer.pk),
-        timeline=timeline_page(customer.pk, before=before),
+        timeline=timeline_page(customer.pk, viewer=viewer, before=before),
         tags=list(customer.tags.all()),
     )
 
@@ -277,16 +286,20 @@ def consent_rows(customer: Customer, identities: list[Identity]) -> list[Consent
     return rows
 
 
-def lifetime_figures(customer: Customer) -> LifetimeFigures:
-    from tickets.models import Conversation, ConversationStatus
+def lifetime_figures(customer: Customer, *, viewer: Visibility) -> LifetimeFigures:
+    from tickets.models import ConversationStatus
 
     # One query: conversations are counted distinct because the join to messages repeats them.
-    totals = Conversation.objects.filter(customer_id=customer.pk).aggregate(
-        conversations=Count("id", distinct=True),
-        open_conversations=Count("id", distinct=True, filter=~Q(status=ConversationStatus.RESOLVED)),
-        messages=Count("messages"),
-        first=Min("created_at"),
-        last=Max("last_activity_at"),
+    totals = (
+        viewer.conversations()
+        .filter(customer_id=customer.pk)
+        .aggregate(
+            conversations=Count("id", distinct=True),
+            open_conversations=Count("id", distinct=True, filter=~Q(status=ConversationStatus.RESOLVED)),
+            messages=Count("messages"),
+            first=Min("created_at"),
+            last=Max("last_activity_at"),
+        )
     )
     seen = [t for t in (customer.created_at, totals["first"]) if t]
     last = [t for t in (customer.last_seen_at, totals["last"]) if t]
@@ -299,31 +312,32 @@ def lifetime_figures(customer: Customer) -> LifetimeFigures:
     )
 
 
-def recent_conversations(customer_id: int, *, limit: int = CONVERSATIONS_ON_PAGE) -> list[Any]:
-    from tickets.models import Conversation
-
+def recent_conversations(
+    customer_id: int, *, viewer: Visibility, limit: int = CONVERSATIONS_ON_PAGE
+) -> list[Any]:
     return list(
-        Conversation.objects.filter(customer_id=customer_id)
+        viewer.conversations()
+        .filter(customer_id=customer_id)
         .select_related("channel", "assignee")
         .order_by("-last_activity_at", "-id")[:limit]
     )
 
 
-def survey_history(customer_id: int, *, limit: int = SURVEYS_ON_PAGE) -> list[Any]:
+def survey_history(customer_id: int, *, viewer: Visibility, limit: int = SURVEYS_ON_PAGE) -> list[Any]:
     from surveys.models import SurveyResponse
 
     return list(
-        SurveyResponse.objects.filter(customer_id=customer_id)
+        viewer.linked(SurveyResponse.objects.filter(customer_id=customer_id))
         .select_related("survey")
         .order_by("-created_at", "-id")[:limit]
     )
 
 
-def latest_scores(customer_id: int) -> list[Any]:
-    """The newest answer of each survey kind (NPS, CSAT, CES), in that order, in one query."""
+def latest_scores(customer_id: int, *, viewer: Visibility) -> list[Any]:
+    """The newest answer of each survey kind (NPS, CSAT, CES) the viewer may see, in one query."""
     from surveys.models import SurveyKind, SurveyResponse
 
-    mine = SurveyResponse.objects.filter(customer_id=customer_id)
+    mine = viewer.linked(SurveyResponse.objects.filter(customer_id=customer_id))
     newest = Q()
     for kind in SurveyKind.values:
         newest |= Q(pk__in=mine.filter(survey__kind=kind).order_by("-created_at", "-id").values("pk")[:1])

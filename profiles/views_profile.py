@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -13,6 +15,7 @@ from django_htmx.middleware import HtmxDetails
 
 from accounts import roles
 from accounts.decorators import requires
+from accounts.models import User
 from profiles.audit import record
 from profiles.merge import MergeError, do_accept_suggestion, do_undo_merge
 from profiles.models import AuditAction, Customer, MergeLog, MergeSuggestion, SuggestionStatus
@@ -28,11 +31,22 @@ from profiles.selectors_profile import (
 )
 from profiles.services import do_add_note, do_dismiss_suggestion
 
+if TYPE_CHECKING:
+    from tickets.visibility import Visibility
+
 NOTE_MAX_LENGTH = 10_000
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+def _viewer(request: HttpRequest) -> Visibility:
+    """What of the person's history this user may see. Imported here, not at the top: tickets sits
+    above profiles, and this app reaches up only at the point of use."""
+    from tickets.visibility import visibility_for
+
+    return visibility_for(cast(User, request.user))
 
 
 def _live(pk: int) -> tuple[Customer | None, int | None]:
@@ -62,7 +76,7 @@ def customer_profile(request: HttpRequest, pk: int) -> HttpResponse:
     before, invalid = _before(request)
     if invalid:
         return redirect("customer_profile", pk=customer.pk)
-    page = profile_page(customer, before=before)
+    page = profile_page(customer, viewer=_viewer(request), before=before)
     record(actor=request.user, action=AuditAction.VIEW, customer_id=customer.pk)
     just_merged = None
     merged = request.GET.get("merged", "")
@@ -106,7 +120,7 @@ def customer_timeline(request: HttpRequest, pk: int) -> HttpResponse:
         "profiles/profile/timeline_entries.html",
         {
             "customer": customer,
-            "timeline": timeline_page(customer.pk, before=before),
+            "timeline": timeline_page(customer.pk, viewer=_viewer(request), before=before),
             "focus_first": True,
         },
     )

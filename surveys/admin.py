@@ -1,11 +1,12 @@
 from django.contrib import admin
 
+from cxm.config_audit_admin import ConfigAuditAdminMixin
 from surveys.invitation_models import FollowUp, Invitation, Trigger
 from surveys.models import Survey, SurveyResponse
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(ConfigAuditAdminMixin, admin.ModelAdmin):
     list_display = ("name", "kind", "is_active", "owner")
     list_filter = ("kind", "is_active")
     list_select_related = ("owner",)
@@ -30,7 +31,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Trigger)
-class TriggerAdmin(admin.ModelAdmin):
+class TriggerAdmin(ConfigAuditAdminMixin, admin.ModelAdmin):
     list_display = ("survey", "kind", "is_active", "delay_minutes", "event_name", "every_days", "last_run_at")
     list_filter = ("kind", "is_active")
     list_select_related = ("survey",)

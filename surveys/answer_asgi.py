@@ -12,6 +12,7 @@ from collections import OrderedDict
 
 from cxm.asgi_body import read_body
 from cxm.asgi_types import ASGIApp, Receive, Scope, Send
+from cxm.proxies import scope_client_address
 from cxm.rate_window import SlidingWindow
 from surveys import answer_http as contract
 from surveys.answer_writer import Stored, WriteFailed, writer
@@ -31,8 +32,7 @@ def with_fast_answers(app: ASGIApp) -> ASGIApp:
 
 
 def _client(scope: Scope) -> str:
-    client = scope.get("client")
-    return client[0] if client else "unknown"
+    return scope_client_address(scope)
 
 
 def _failed(address: str) -> bool:

@@ -51,7 +51,8 @@ def load_invitation(token: str) -> Invitation:
     invitation = (
         Invitation.objects.select_related("survey", "customer").filter(token=token).first() if token else None
     )
-    if invitation is None:
+    # Erasure replaces the tokens of an erased person; this also holds for a token read before that.
+    if invitation is None or (invitation.customer is not None and invitation.customer.erased_at is not None):
         raise AnswerError(AnswerError.UNKNOWN)
     return invitation
 

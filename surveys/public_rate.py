@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from cxm.proxies import client_address
 from cxm.redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -26,10 +27,9 @@ _local_counts: dict[str, int] = {}
 
 
 def client_ip(request: HttpRequest) -> str:
-    # The project trusts no proxy header for addresses (only X-Forwarded-Proto for HTTPS), so a client
-    # cannot dodge its budget by sending a forged X-Forwarded-For; deployments behind a proxy must make
-    # the proxy set REMOTE_ADDR (e.g. uvicorn --proxy-headers with --forwarded-allow-ips).
-    return str(request.META.get("REMOTE_ADDR") or "unknown")[:64]
+    # X-Forwarded-For counts only from a proxy in TRUSTED_PROXIES, so a client cannot pick its own budget
+    # by forging the header, and clients behind the proxy do not share the proxy's.
+    return client_address(request)
 
 
 def _window() -> int:

@@ -1,4 +1,12 @@
-"""Reads for the survey pages; each page costs a fixed number of queries however much data there is."""
+"""Reads for the survey pages; each page costs a fixed number of queries however much data there is.
+
+Every read goes through the viewer's `Visibility` (tickets.visibility). An answer or invitation given in
+a conversation is shown, and counted, only to those who may open that conversation: its comment and the
+customer's name are part of the conversation's history. Answers and invitations tied to no conversation
+(website widget, public link, API, segment triggers) belong to no team, so anyone who may view surveys
+sees them. Managers and admins see every conversation, so their figures are the global ones; an agent's
+figures are those of the answers the agent may see, so no count tells of a comment kept from them.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +17,15 @@ from django.db.models.functions import Coalesce
 
 from surveys.invitation_models import FollowUp, FollowUpOutcome, Invitation, InvitationStatus, Trigger
 from surveys.models import Survey, SurveyKind, SurveyResponse
+from tickets.visibility import Visibility
 
 RECENT_ANSWERS = 20
 SEND_LOG = 50
 
 
-def _invitation_count(**filters) -> Coalesce:
+def _invitation_count(viewer: Visibility, **filters) -> Coalesce:
     counted = (
-        Invitation.objects.filter(survey_id=OuterRef("pk"), **filters)
+        viewer.linked(Invitation.objects.filter(survey_id=OuterRef("pk"), **filters))
         .order_by()
         .values("survey_id")
         .annotate(n=Count("pk"))
@@ -37,18 +46,33 @@ def headline(kind: str, high: int, count: int, average: float | None, promoters:
     return "average", round(average or 0, 1)
 
 
-def surveys_with_stats() -> list[Survey]:
+def _loop_q(viewer: Visibility, prefix: str = "") -> Q:
+    """Follow-ups the viewer may see: the loop is work in its follow-up conversation, which quotes the
+    answer, so whoever may open that conversation sees the loop; without one, the answer's rule holds."""
+    if viewer.sees_all:
+        return Q()  # an empty Q would vanish from the OR below and leave only its other side
+    return viewer.only_linked_q(f"{prefix}conversation") | (
+        Q(**{f"{prefix}conversation__isnull": True}) & viewer.linked_q(f"{prefix}response__conversation")
+    )
+
+
+def surveys_with_stats(*, viewer: Visibility) -> list[Survey]:
+    mine = viewer.linked_q("responses__conversation")
     surveys = list(
         Survey.objects.select_related("owner").annotate(
-            response_count=Count("responses"),
-            average_score=Avg("responses__score"),
-            promoters=Count("responses", filter=Q(responses__score__gte=9)),
-            detractors=Count("responses", filter=Q(responses__score__lte=6)),
+            response_count=Count("responses", filter=mine),
+            average_score=Avg("responses__score", filter=mine),
+            promoters=Count("responses", filter=mine & Q(responses__score__gte=9)),
+            detractors=Count("responses", filter=mine & Q(responses__score__lte=6)),
             # CSAT "satisfied": the top two answers of five, the top one of three.
-            satisfied_5=Count("responses", filter=Q(responses__score__gte=4)),
-            satisfied_3=Count("responses", filter=Q(responses__score__gte=3)),
-            open_loops=Count("responses__follow_up", filter=Q(responses__follow_up__closed_at__isnull=True)),
-            invitation_count=_invitation_count(),
+            satisfied_5=Count("responses", filter=mine & Q(responses__score__gte=4)),
+            satisfied_3=Count("responses", filter=mine & Q(responses__score__gte=3)),
+            open_loops=Count(
+                "responses__follow_up",
+                filter=Q(responses__follow_up__closed_at__isnull=True)
+                & _loop_q(viewer, "responses__follow_up__"),
+            ),
+            invitation_count=_invitation_count(viewer),
         )
     )
     for survey in surveys:
@@ -82,12 +106,12 @@ class ScoreSummary:
     invitations: dict[str, int] = field(default_factory=dict)
 
 
-def score_summary(survey: Survey) -> ScoreSummary:
+def score_summary(survey: Survey, *, viewer: Visibility) -> ScoreSummary:
     low, high = survey.scale
     detractor_at = survey.detractor_at_or_below
     # NPS promoters are 9 to 10 by definition; elsewhere the top answers of the scale.
     promoter_from = 9 if survey.kind == SurveyKind.NPS else (high if high == 3 else high - 1)
-    responses = SurveyResponse.objects.filter(survey=survey)
+    responses = viewer.linked(SurveyResponse.objects.filter(survey=survey))
     totals = responses.aggregate(
         count=Count("pk"),
         complete=Count("pk", filter=Q(is_complete=True)),
@@ -114,22 +138,29 @@ def score_summary(survey: Survey) -> ScoreSummary:
         for score in range(low, high + 1)
     ]
     statuses = dict(
-        Invitation.objects.filter(survey=survey).order_by().values_list("status").annotate(n=Count("pk"))
+        viewer.linked(Invitation.objects.filter(survey=survey))
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
     )
     summary.invitations = {status: statuses.get(status, 0) for status in InvitationStatus.values}
     return summary
 
 
-def recent_answers(survey: Survey, limit: int = RECENT_ANSWERS) -> list[SurveyResponse]:
+def recent_answers(
+    survey: Survey, *, viewer: Visibility, limit: int = RECENT_ANSWERS
+) -> list[SurveyResponse]:
     return list(
-        SurveyResponse.objects.filter(survey=survey)
+        viewer.linked(SurveyResponse.objects.filter(survey=survey))
         .select_related("customer", "channel", "agent", "conversation", "follow_up")
         .order_by("-created_at", "-id")[:limit]
     )
 
 
-def send_log(survey: Survey, *, status: str = "", limit: int = SEND_LOG) -> list[Invitation]:
-    invitations = Invitation.objects.filter(survey=survey)
+def send_log(
+    survey: Survey, *, viewer: Visibility, status: str = "", limit: int = SEND_LOG
+) -> list[Invitation]:
+    invitations = viewer.linked(Invitation.objects.filter(survey=survey))
     if status in InvitationStatus.values:
         invitations = invitations.filter(status=status)
     return list(
@@ -139,10 +170,10 @@ def send_log(survey: Survey, *, status: str = "", limit: int = SEND_LOG) -> list
     )
 
 
-def open_loops(survey: Survey) -> list[FollowUp]:
+def open_loops(survey: Survey, *, viewer: Visibility) -> list[FollowUp]:
     """Detractor follow-ups nobody has closed yet, oldest first: those are the ones that hurt."""
     return list(
-        FollowUp.objects.filter(response__survey=survey, closed_at__isnull=True)
+        FollowUp.objects.filter(_loop_q(viewer), response__survey=survey, closed_at__isnull=True)
         .select_related("response__customer", "conversation__assignee", "conversation__team")
         .order_by("opened_at", "id")
     )

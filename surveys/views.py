@@ -15,34 +15,43 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import roles
 from accounts.decorators import requires
+from cxm.config_audit import track
 from cxm.public_url import public_base_url
 from surveys import links
 from surveys import selectors as sel
 from surveys.forms import ExtraQuestionForm, ExtraQuestionFormSet, SurveyForm, TriggerFormSet
 from surveys.invitation_models import InvitationStatus
 from surveys.models import Survey
+from tickets.visibility import Visibility, visibility_for
 
 QUESTIONS_PREFIX = "questions"
 TRIGGERS_PREFIX = "triggers"
 
 
+def _viewer(request: HttpRequest) -> Visibility:
+    return visibility_for(request.user)  # type: ignore[arg-type]
+
+
 @requires(roles.VIEW_SURVEYS)
 def survey_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "surveys/survey_list.html", {"surveys": sel.surveys_with_stats()})
+    return render(
+        request, "surveys/survey_list.html", {"surveys": sel.surveys_with_stats(viewer=_viewer(request))}
+    )
 
 
 @requires(roles.VIEW_SURVEYS)
 def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     survey = sel.survey_for_page(pk)
     log_status = request.GET.get("log", "")
+    viewer = _viewer(request)
     context = {
         "survey": survey,
-        "summary": sel.score_summary(survey),
-        "answers": sel.recent_answers(survey),
-        "send_log": sel.send_log(survey, status=log_status),
+        "summary": sel.score_summary(survey, viewer=viewer),
+        "answers": sel.recent_answers(survey, viewer=viewer),
+        "send_log": sel.send_log(survey, viewer=viewer, status=log_status),
         "log_status": log_status if log_status in InvitationStatus.values else "",
         "log_statuses": InvitationStatus.choices,
-        "open_loops": sel.open_loops(survey),
+        "open_loops": sel.open_loops(survey, viewer=viewer),
         "triggers": list(sel.survey_triggers(survey)),
         "now": timezone.now(),
         "share_url": links.share_url(survey, base=public_base_url(request)),
@@ -94,11 +103,13 @@ def _edit(request: HttpRequest, survey: Survey) -> HttpResponse:
         triggers = TriggerFormSet(data, instance=survey, prefix=TRIGGERS_PREFIX)
         if action == "save" and form.is_valid() and questions.is_valid() and triggers.is_valid():
             with transaction.atomic():
+                changes = track(survey, *triggers.get_queryset())
                 survey = form.save(commit=False)
                 survey.extra_questions = questions.questions()
                 survey.save()
                 triggers.instance = survey
                 triggers.save()
+                changes.record(created=triggers.new_objects)
             flash.success(request, _("Survey saved."))
             return redirect("survey_detail", pk=survey.pk)
     else:

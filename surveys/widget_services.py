@@ -26,6 +26,7 @@ from django.utils.crypto import salted_hmac
 
 from channels_app.webchat.identity import MAX_USER_ID_LENGTH, check_user_hash, user_hash
 from channels_app.webchat.origins import normalize_origin
+from cxm.config_audit import do_record_change, snapshot
 from profiles.models import Customer, Identity, IdentityKind
 from profiles.services import do_resolve_sender
 from surveys import fatigue, texts
@@ -283,6 +284,7 @@ def do_update_widget_rules(
     *, survey: Survey, delay_seconds: int, paths: list[str], signed_in_only: bool, allowed_origins: list[str]
 ) -> Survey:
     survey = Survey.objects.select_for_update().get(pk=survey.pk)
+    before = snapshot(survey)
     current = survey.widget_rules if isinstance(survey.widget_rules, dict) else {}
     survey.widget_rules = {
         **current,
@@ -294,4 +296,5 @@ def do_update_widget_rules(
         ],
     }
     survey.save(update_fields=["widget_rules"])
+    do_record_change(instance=survey, before=before)
     return survey

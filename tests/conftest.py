@@ -120,6 +120,30 @@ def _no_real_providers(settings):
     settings.PROVIDER_BASE_URLS = {name: f"http://127.0.0.1:9/{name}" for name in settings.PROVIDER_BASE_URLS}
 
 
+# Stub servers (HTTP, SMTP, IMAP) listen on loopback, which the outbound guard refuses unless allowed;
+# tests of the guard itself clear this.
+LOOPBACK_STUBS = ("127.0.0.1", "::1", "localhost")
+
+
+@pytest.fixture(autouse=True)
+def _stubs_on_loopback(settings):
+    settings.OUTBOUND_ALLOWED_HOSTS = LOOPBACK_STUBS
+
+
+@pytest.fixture(autouse=True)
+def _fresh_webchat_limits():
+    """Web chat counts live in Redis for up to an hour, keyed by channel ids that a new test database
+    hands out again: each test starts with a full budget."""
+    import contextlib
+
+    import redis
+
+    from channels_app.webchat import throttle
+
+    with contextlib.suppress(redis.RedisError):  # a test without Redis has no counts to forget
+        throttle.reset()
+
+
 @pytest.fixture
 def provider_stub(settings):
     """Start a stub server for a provider and point the app's base URL for it there."""

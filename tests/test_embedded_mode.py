@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("embedded")]
 TG_TOKEN = "7000000002:AAEmbeddedModeTestToken"
 TG_SECRET = "tg-embedded-secret-0123456789"
 PASSWORD = "embedded-mode-Password-1"
+HEALTHZ_TOKEN = "embedded-mode-healthz-token-0123456789"
 
 
 def _test_env(telegram_url: str) -> dict[str, str]:
@@ -34,6 +35,9 @@ def _test_env(telegram_url: str) -> dict[str, str]:
         # Survey fatigue rules must not depend on the hour the suite runs at.
         "SURVEY_QUIET_HOURS": "off",
         "SURVEY_MIN_INTERVAL_DAYS": "0",
+        "HEALTHZ_TOKEN": HEALTHZ_TOKEN,
+        # The Telegram stub listens on loopback, which the outbound address guard refuses by default.
+        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
     }
 
 
@@ -148,7 +152,9 @@ async def _live_events(base: str, cookies: str, webchat_id: int, telegram_id: in
 
 
 def test_core_loop_on_the_embedded_engines(stack, telegram):
-    health = httpx.get(f"{stack.base}/healthz", timeout=30).json()
+    health = httpx.get(
+        f"{stack.base}/healthz", timeout=30, headers={"Authorization": f"Bearer {HEALTHZ_TOKEN}"}
+    ).json()
     assert health["mode"] == "embedded"
     assert health["checks"]["database"]["vendor"] == "postgresql"
     assert health["status"] == "ok", health

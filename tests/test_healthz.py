@@ -10,6 +10,16 @@ from cxm.redis import get_redis
 
 pytestmark = pytest.mark.django_db
 
+TOKEN = "monitoring-token-0123456789abcdef"
+
+
+@pytest.fixture
+def client(client, settings):
+    """The details are for monitors with the token (anonymous callers get the status only)."""
+    settings.HEALTHZ_TOKEN = TOKEN
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
+    return client
+
 
 def _clear_heartbeats():
     client = get_redis()

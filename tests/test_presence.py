@@ -155,6 +155,8 @@ def test_losing_access_stops_the_relay(conversation, alice, bob):
         await sync_to_async(lambda: alice.teams.clear())()
         await b.send_json_to({"type": "typing", "conversation": conversation.pk})
         assert _ids((await _next_presence(b))["typing"]) == []
+        # Her socket left the team's group and says so; no presence update follows.
+        assert (await a.receive_json_from(timeout=3))["type"] == "rights.changed"
         assert await a.receive_nothing(timeout=0.5)
         await a.disconnect()
         await b.disconnect()

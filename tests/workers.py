@@ -45,7 +45,14 @@ def wait_until(predicate: Callable[[], bool], timeout: float, describe: Callable
 def celery_worker(
     *, redis_url: str, log: Path, extra_env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen]:
-    env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url, **(extra_env or {})}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        # The stub servers a worker talks to listen on loopback (see tests/conftest.py).
+        "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1,::1,localhost",
+        **(extra_env or {}),
+    }
     # The worker takes REDIS_URL as given; without this marker it is not remapped per test process.
     env.pop("PYTEST_XDIST_WORKER", None)
     with log.open("a") as out:

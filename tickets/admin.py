@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from cxm.config_audit_admin import ConfigAuditAdminMixin
 from tickets.business_time import parse_intervals
 from tickets.models import Conversation, Message, Priority
 from tickets.sla_models import BusinessHours, Holiday, SlaPolicy
@@ -94,7 +95,7 @@ class SlaPolicyForm(forms.ModelForm):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(ConfigAuditAdminMixin, admin.ModelAdmin):
     form = SlaPolicyForm
     list_display = (
         "name",

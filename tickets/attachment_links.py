@@ -23,6 +23,11 @@ class LinkInvalid(Exception):
     pass
 
 
+class LinkRevoked(LinkExpired):
+    """A link we signed to a file that is gone (erased, or cleaned by retention): 410 like an
+    expired one, since the link was real and will never work again."""
+
+
 def signed_url(attachment: Attachment) -> str:
     token = signing.dumps(attachment.pk, salt=SALT, compress=False)
     path = reverse("attachment_link", kwargs={"token": token, "filename": attachment.filename})
@@ -36,12 +41,12 @@ def attachment_for_token(token: str) -> Attachment:
         raise LinkExpired from exc
     except signing.BadSignature as exc:
         raise LinkInvalid from exc
-    attachment = (
-        Attachment.objects.filter(pk=pk, status=AttachmentStatus.STORED).exclude(file="").first()
-        if isinstance(pk, int)
-        else None
-    )
+    if not isinstance(pk, int):
+        raise LinkInvalid
+    attachment = Attachment.objects.filter(pk=pk).first()
     if attachment is None:
+        raise LinkRevoked
+    if attachment.status != AttachmentStatus.STORED or not attachment.file:
         raise LinkInvalid
     return attachment
 

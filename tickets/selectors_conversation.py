@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from accounts.roles import Role
+from accounts.roles import VIEW_ALL_CONVERSATIONS, Role
 from channels_app.email.html import sanitize_html
 from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
@@ -21,7 +21,7 @@ from profiles.selectors_profile import AttributeRow, attribute_rows, latest_scor
 from tickets.models import Attachment, Conversation, Direction, InternalNote, Label, Message
 from tickets.replies import IDENTITY_FOR_CHANNEL
 from tickets.reply_delivery import delivery_failure
-from tickets.selectors import visible_conversations
+from tickets.visibility import visibility_for
 
 OTHER_CONVERSATIONS = 8
 THREAD_PAGE = 30
@@ -34,7 +34,7 @@ CSP_IMAGES = "default-src 'none'; style-src 'unsafe-inline'; img-src https:"
 
 def conversation_for(user: User, pk: int) -> Conversation:
     """The conversation if the user may see it; 404 otherwise, so ids of others' work don't leak."""
-    qs = visible_conversations(user).select_related("customer", "channel", "assignee", "team")
+    qs = visibility_for(user).conversations().select_related("customer", "channel", "assignee", "team")
     return get_object_or_404(qs, pk=pk)
 
 
@@ -143,13 +143,15 @@ class ReplyChannel:
     window: WindowState | None  # WhatsApp only
 
 
-def reply_channels(conversation: Conversation, identities: list[Identity]) -> list[ReplyChannel]:
-    """Active channels that can reach one of the customer's identities, the conversation's own first."""
+def reply_channels(user: User, conversation: Conversation, identities: list[Identity]) -> list[ReplyChannel]:
+    """Active channels this user may send through that can reach one of the customer's identities, the
+    conversation's own first. The reply form offers these and the reply POST accepts only these."""
     by_kind: dict[str, Identity] = {}
     for identity in sorted(identities, key=lambda i: i.created_at):
         by_kind[identity.kind] = identity  # newest wins, as in replies.recipient_for
     kinds = [kind for kind, identity_kind in IDENTITY_FOR_CHANNEL.items() if identity_kind in by_kind]
-    channels = Channel.objects.filter(is_active=True, kind__in=kinds).order_by("kind", "name")
+    usable = visibility_for(user).reply_channels(conversation)
+    channels = usable.filter(is_active=True, kind__in=kinds).order_by("kind", "name")
     rows = []
     for channel in channels:
         window = None
@@ -173,11 +175,18 @@ def default_channel_id(
 
 
 def can_see_filter(conversation: Conversation) -> Q:
-    """Users who may see this conversation, mirroring visible_conversations and events.audience."""
+    """Users who may see this conversation, mirroring tickets.visibility and events.audience."""
     team_ids = list(conversation.channel.teams.values_list("id", flat=True))
     if conversation.team_id:
         team_ids.append(conversation.team_id)
-    allowed = Q(role__in=[Role.MANAGER, Role.ADMIN]) | Q(teams__in=team_ids)
+    app_label, codename = VIEW_ALL_CONVERSATIONS.split(".")
+    # Agents granted all-access (directly or through a group) see it too, as in tickets.visibility.
+    all_access = Q(
+        user_permissions__codename=codename, user_permissions__content_type__app_label=app_label
+    ) | Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label)
+    allowed = (
+        Q(role__in=[Role.MANAGER, Role.ADMIN]) | Q(is_superuser=True) | all_access | Q(teams__in=team_ids)
+    )
     if conversation.assignee_id:
         allowed |= Q(pk=conversation.assignee_id)
     return allowed
@@ -208,8 +217,9 @@ class SidePanel:
 
 def side_panel(user: User, conversation: Conversation, identities: list[Identity]) -> SidePanel:
     customer = conversation.customer
+    viewer = visibility_for(user)
     others = list(
-        visible_conversations(user)
+        viewer.conversations()
         .filter(customer_id=customer.pk)
         .exclude(pk=conversation.pk)
         .select_related("channel")
@@ -219,7 +229,7 @@ def side_panel(user: User, conversation: Conversation, identities: list[Identity
         identities=identities,
         attributes=attribute_rows(customer),
         others=others,
-        scores=latest_scores(customer.pk),
+        scores=latest_scores(customer.pk, viewer=viewer),
     )
 
 

@@ -23,6 +23,7 @@ from accounts import roles
 from accounts.decorators import requires
 from accounts.models import User
 from channels_app.rules import GSM7_BASIC, GSM7_EXTENSION, sms_segments
+from cxm.csp import strict_policy
 from surveys.selectors import follow_up_for_conversation
 from tickets import conversation_services as services
 from tickets import selectors_conversation as sel
@@ -58,7 +59,7 @@ def _context(request: HttpRequest, conversation: Conversation, **extra: Any) -> 
     page = sel.thread(conversation, since_id=_int(request.GET.get("since")))
     messages = page.messages
     identities = sel.customer_identities(conversation)
-    choices = sel.reply_channels(conversation, identities)
+    choices = sel.reply_channels(_user(request), conversation, identities)
     context: dict[str, Any] = {
         "conversation": conversation,
         "customer": conversation.customer,
@@ -127,6 +128,7 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @requires(roles.WORK_INBOX)
 @require_GET
+@strict_policy
 def mail_frame(request: HttpRequest, pk: int, message_id: int) -> HttpResponse:
     """One mail's frame again, with remote images allowed for that frame only."""
     conversation = sel.conversation_for(_user(request), pk)
@@ -162,9 +164,10 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     conversation = sel.conversation_for(_user(request), pk)
     text = request.POST.get("text", "")
     resolve = request.POST.get("resolve") == "1"
+    # Only what the form offers this user: another team's channel id is refused like an unknown one.
     choices = {
         row.channel.pk: row.channel
-        for row in sel.reply_channels(conversation, sel.customer_identities(conversation))
+        for row in sel.reply_channels(_user(request), conversation, sel.customer_identities(conversation))
     }
     channel = choices.get(_int(request.POST.get("channel")) or 0)
     files = request.FILES.getlist("attachments")
@@ -311,7 +314,7 @@ def reply_options(request: HttpRequest, pk: int) -> HttpResponse:
     outside the 24-hour window, the approved templates."""
     conversation = sel.conversation_for(_user(request), pk)
     identities = sel.customer_identities(conversation)
-    rows = {row.channel.pk: row for row in sel.reply_channels(conversation, identities)}
+    rows = {row.channel.pk: row for row in sel.reply_channels(_user(request), conversation, identities)}
     row = rows.get(_int(request.GET.get("channel")) or 0)
     if row is None:
         return HttpResponse("")

@@ -130,6 +130,8 @@ class ApiAdapter(Adapter):
         request(
             "POST",
             url,
+            # The callback is the customer's own server: its answer is not shown to agents.
+            quote_answer=False,
             content=body,
             headers={
                 "Content-Type": "application/json",

@@ -30,6 +30,10 @@ class Ignored(Exception):
 class SignatureError(Exception):
     """The request does not carry a valid signature for this channel; nothing is stored."""
 
+    # What the sender is told: the detail (the exception's message) only goes to the log.
+    status = 403
+    public_reason = "invalid signature"
+
 
 @dataclass(frozen=True)
 class MediaSource:

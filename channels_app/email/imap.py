@@ -11,16 +11,39 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
-from imapclient import IMAPClient
+from imapclient import IMAPClient, imap4, tls
 
 from channels_app.adapters.base import AdapterError
 from channels_app.email.services import do_store_mail
 from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
+from cxm import outbound_guard
 
 logger = logging.getLogger(__name__)
 BATCH = 50
 STATE_KEY = "imap_state"
+
+
+class _GuardedIMAP4(imap4.IMAP4WithTimeout):
+    def _create_socket(self, timeout=None):
+        return outbound_guard.connect(self.host, self.port, timeout=timeout or self._timeout)
+
+
+class _GuardedIMAP4TLS(tls.IMAP4_TLS):
+    def _create_socket(self, timeout=None):
+        sock = outbound_guard.connect(self.host, self.port, timeout=timeout or self._timeout)
+        # Verified against the configured name, not the address connected to.
+        return tls.wrap_socket(sock, self.ssl_context, self.host)
+
+
+class GuardedIMAPClient(IMAPClient):
+    """IMAPClient connecting only where the outbound guard allows, to the address it checked."""
+
+    def _create_IMAP4(self):
+        timeout = getattr(self._timeout, "connect", None)
+        if self.ssl:
+            return _GuardedIMAP4TLS(self.host, self.port, self.ssl_context, timeout)
+        return _GuardedIMAP4(self.host, self.port, timeout)
 
 
 def poll_all() -> dict[int, int | str]:
@@ -45,7 +68,7 @@ def poll_mailbox(channel: Channel) -> int:
     folder = config.get("imap_folder") or "INBOX"
     stored = 0
     try:
-        with IMAPClient(
+        with GuardedIMAPClient(
             config["imap_host"], port=port, ssl=security == "ssl", timeout=settings.PROVIDER_HTTP_TIMEOUT
         ) as client:
             if security == "starttls":
@@ -69,6 +92,8 @@ def poll_mailbox(channel: Channel) -> int:
                 _remember(channel, folder, validity, batch[-1])
     except AdapterError:
         raise
+    except outbound_guard.OutboundRefused as exc:
+        raise AdapterError(f"IMAP server refused: {exc}", permanent=True) from exc
     except Exception as exc:
         raise AdapterError(f"IMAP: {type(exc).__name__}: {exc}", permanent=False) from exc
     return stored

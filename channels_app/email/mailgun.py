@@ -1,7 +1,10 @@
 """Mailgun's inbound routes: a form with timestamp, token and signature, and with the MIME option (…/mime)
 the whole mail in body-mime (without it, parsed fields that the worker reads through anymail).
 
-The signature is hex HMAC-SHA256 of timestamp + token, keyed with the webhook signing key. The mail itself
+The signature is hex HMAC-SHA256 of timestamp + token, keyed with the webhook signing key. It covers
+nothing of the mail, so one observed (timestamp, token, signature) would carry any other mail for as long
+as the timestamp is fresh: each token is remembered in Redis for that window and a second use is refused,
+as Mailgun's "Securing Webhooks" advises. The mail itself
 is read from the raw request bytes rather than request.POST: Django decodes form fields as UTF-8 and would
 replace the bytes of an 8-bit KOI8-R or windows-1251 mail with U+FFFD before our charset guessing sees them.
 """
@@ -14,14 +17,26 @@ import re
 import time
 from urllib.parse import unquote_to_bytes
 
+import redis
 from django.http import HttpRequest
 
 from channels_app.adapters.api import MAX_CLOCK_SKEW_S
 from channels_app.adapters.base import SignatureError
+from cxm.redis import get_redis
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 MIME_FIELD = "body-mime"
 _PART_NAME = re.compile(rb'^content-disposition:[^\r\n]*;\s*name="([^"]*)"', re.IGNORECASE | re.MULTILINE)
+
+
+class TokenReused(SignatureError):
+    public_reason = "Mailgun token already used"
+
+
+class ReplayCheckUnavailable(SignatureError):
+    # Not the sender's fault: Mailgun retries a 503, by then signed with a fresh token.
+    status = 503
+    public_reason = "temporarily unavailable"
 
 
 def is_form(request: HttpRequest) -> bool:
@@ -40,6 +55,22 @@ def verify(request: HttpRequest, secret: str) -> None:
     expected = hmac.new(secret.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
     if not token or not hmac.compare_digest(given.encode(), expected.encode()):
         raise SignatureError("Mailgun signature mismatch")
+    remember_token(expected, int(timestamp))
+
+
+def remember_token(signature: str, timestamp: int) -> None:
+    """Record a verified signature once; raise TokenReused when it was seen before.
+
+    Keyed by the signature rather than the bare token, so it is per signing key, and kept until the
+    timestamp can no longer pass the freshness check (after that the check above refuses it anyway).
+    """
+    ttl = max(1, int(timestamp + MAX_CLOCK_SKEW_S - time.time()) + 1)
+    try:
+        first_use = get_redis().set(f"mailgun:token:{signature}", b"1", nx=True, ex=ttl)
+    except redis.RedisError as exc:
+        raise ReplayCheckUnavailable(f"cannot record the Mailgun token: {exc}") from exc
+    if not first_use:
+        raise TokenReused("Mailgun token was used before (a replayed signature)")
 
 
 def form_field(request: HttpRequest, name: str) -> bytes | None:

@@ -11,6 +11,21 @@ from html import escape
 from django.conf import settings
 
 from channels_app.adapters.base import AdapterError
+from cxm import outbound_guard
+
+
+class _GuardedSocket(smtplib.SMTP):
+    # smtplib opens its socket here; TLS (SMTP_SSL and STARTTLS) still verifies the configured name.
+    def _get_socket(self, host, port, timeout):
+        return outbound_guard.connect(host, port, timeout=timeout, source_address=self.source_address)
+
+
+class GuardedSMTP(_GuardedSocket):
+    """SMTP that connects only where the outbound guard allows, to the address it checked."""
+
+
+class GuardedSMTPSSL(smtplib.SMTP_SSL, _GuardedSocket):
+    """SMTP over TLS, connected the same way (SMTP_SSL wraps the socket _GuardedSocket opens)."""
 
 
 def build_reply(
@@ -51,11 +66,11 @@ def send(message: EmailMessage, *, config: dict, password: str) -> None:
     timeout = settings.PROVIDER_HTTP_TIMEOUT
     try:
         if security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
+            client: smtplib.SMTP = GuardedSMTPSSL(
                 host, port, timeout=timeout, context=ssl.create_default_context()
             )
         else:
-            client = smtplib.SMTP(host, port, timeout=timeout)
+            client = GuardedSMTP(host, port, timeout=timeout)
         with client:
             if security == "starttls":
                 client.starttls(context=ssl.create_default_context())
@@ -63,6 +78,8 @@ def send(message: EmailMessage, *, config: dict, password: str) -> None:
             if user:
                 client.login(user, password)
             client.send_message(message)
+    except outbound_guard.OutboundRefused as exc:
+        raise AdapterError(f"SMTP server refused: {exc}", permanent=True) from exc
     except smtplib.SMTPResponseException as exc:
         # 4xx is "try again later", 5xx is final (RFC 5321).
         permanent = 500 <= exc.smtp_code < 600

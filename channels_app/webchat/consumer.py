@@ -8,7 +8,8 @@ Protocol (JSON frames):
     server → {"type": "message", "message": {...}}  (agent replies, and the visitor's own from other tabs)
     client → {"type": "ping"}  server → {"type": "pong"}
 The connection URL carries ?lang=<navigator.language> so even a refusal is explained in the visitor's
-language. Close codes: 4403 origin not allowed, 4404 no such active web chat channel.
+language. Close codes: 4403 origin not allowed, 4404 no such active web chat channel, 4410 the
+visitor was erased (reconnecting starts a new visitor).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
@@ -25,7 +27,7 @@ from django.utils import translation
 
 from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
-from channels_app.webchat import limits
+from channels_app.webchat import limits, throttle
 from channels_app.webchat.identity import (
     Visitor,
     check_user_hash,
@@ -37,14 +39,16 @@ from channels_app.webchat.identity import (
 )
 from channels_app.webchat.labels import error_text, visitor_language, widget_labels
 from channels_app.webchat.origins import origin_allowed
-from channels_app.webchat.selectors import visitor_history
+from channels_app.webchat.selectors import visitor_history, visitor_revoked
 from channels_app.webchat.services import VisitorProfile, do_store_visitor_message
+from cxm.proxies import scope_client_address
 from cxm.rate_window import SlidingWindow
 
 logger = logging.getLogger(__name__)
 
 CLOSE_ORIGIN_REFUSED = 4403
 CLOSE_UNAVAILABLE = 4404
+CLOSE_REVOKED = 4410
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
@@ -138,9 +142,10 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
                 logger.info("web chat %s: user hash check failed", self.chat_channel.pk)
                 identity_refused = True
         if visitor is None:
-            visitor = Visitor(
-                visitor_id=read_token(content.get("token"), self.chat_channel.pk) or new_anonymous_id()
-            )
+            known = read_token(content.get("token"), self.chat_channel.pk)
+            if known and await database_sync_to_async(visitor_revoked)(known):
+                known = None  # an erased visitor's browser continues as somebody new
+            visitor = Visitor(visitor_id=known or new_anonymous_id())
         self.visitor = visitor
         self.profile = VisitorProfile(
             name=_field(content, "name"),
@@ -195,6 +200,14 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         if not self.rate.allow():
             await self._error("rate_limited", client_id)
             return
+        refused = await sync_to_async(throttle.check_message, thread_sensitive=False)(
+            channel_id=self.chat_channel.pk,
+            visitor_id=self.visitor.visitor_id,
+            address=scope_client_address(self.scope),
+        )
+        if refused:
+            await self._error(refused, client_id)
+            return
         try:
             event = await database_sync_to_async(do_store_visitor_message)(
                 channel=self.chat_channel,
@@ -223,6 +236,13 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
 
     async def webchat_message(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "message", "message": event["message"]})
+
+    async def webchat_revoked(self, event: dict[str, Any]) -> None:
+        # The visitor was erased: nothing more may be stored or shown under their id.
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        self.visitor, self.group = None, ""
+        await self.close(code=CLOSE_REVOKED)
 
     async def _error(self, code: str, message_id: str | None = None) -> None:
         with translation.override(self.language):

@@ -21,6 +21,7 @@ def error_text(code: str) -> str:
     """A translated explanation for an error code the consumer sends (call inside translation.override)."""
     texts = {
         "rate_limited": _("You are sending messages too quickly. Please wait a few seconds."),
+        "too_many_chats": _("Too many new chats were started from your network. Please try again later."),
         "too_long": _("This message is too long: at most %(limit)s characters.")
         % {"limit": limits.MAX_MESSAGE_CHARS},
         "empty": _("Type a message first."),

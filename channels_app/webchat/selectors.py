@@ -10,6 +10,7 @@ from channels_app.models import Channel
 from channels_app.webchat import limits
 from channels_app.webchat.services import PROVIDER, VISITOR_HEADER
 from profiles.models import Identity, IdentityKind
+from profiles.revocation import WEBCHAT_VISITOR, is_revoked
 from tickets.attachment_links import link_item
 from tickets.models import AttachmentStatus, Conversation, Direction, Message
 
@@ -103,3 +104,8 @@ def _pending_message(event: InboundEvent) -> ChatMessage | None:
         "at": event.received_at.isoformat(),
         "author": "",
     }
+
+
+def visitor_revoked(visitor_id: str) -> bool:
+    """True for the visitor id of an erased person (their browser may still hold its token)."""
+    return is_revoked(kind=WEBCHAT_VISITOR, value=visitor_id)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+import secrets
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import Team, User
 from accounts.services import do_create_team, do_create_user
+from channels_app.demo import DEMO_FLAG
 from channels_app.kinds import CREDENTIAL_FIELDS
 from channels_app.models import Channel
 from channels_app.services import do_create_channel
@@ -60,15 +62,19 @@ def create_channels(rng: random.Random, *, teams: dict[str, Team], now: datetime
     taken = set(Channel.objects.filter(name__in=names).values_list("kind", "name"))
     channels = {}
     for spec in data.CHANNELS:
-        # Obviously fake and long enough that the UI masks them like real secrets.
-        credentials = {
-            f: f"demo-{f.replace('_', '-')}-{rng.getrandbits(64):016x}" for f in CREDENTIAL_FIELDS[spec.kind]
-        }
+        # Fresh on every install: a demo that stays connected must not have secrets anyone can recompute
+        # from the seed (a signed webhook or a web chat identity hash would then be forgeable). The seeded
+        # generator still advances as before so the rest of the demo keeps its people and texts.
+        credentials = {}
+        for f in CREDENTIAL_FIELDS[spec.kind]:
+            rng.getrandbits(64)
+            credentials[f] = f"demo-{f.replace('_', '-')}-{secrets.token_hex(16)}"
         channels[spec.key] = do_create_channel(
             kind=spec.kind,
             name=free_name(spec.name, {name for kind, name in taken if kind == spec.kind}),
             address=spec.address,
-            config={"demo": True, **spec.config},
+            # Marked demo: its webhooks refuse deliveries until an admin turns inbound on (webhook_checks).
+            config={**spec.config, DEMO_FLAG: True},
             credentials=credentials,
             teams=[teams[name] for name in spec.teams],
         )

@@ -24,6 +24,7 @@
   var color = /^#[0-9a-fA-F]{3,8}$/.test(script.dataset.color || "") ? script.dataset.color : "#4f46e5";
   var KEY = "cxm-chat:" + channelId + ":";
   var CLOSE_REFUSED = [4403, 4404];
+  var CLOSE_ERASED = 4410;
   var PING_MS = 25000;
 
   var CSS = [
@@ -325,6 +326,12 @@
         stopped = true;
         if (ui && !outbox.length && !Object.keys(shown).length) ui.host.remove();
         return;
+      }
+      if (event.code === CLOSE_ERASED) {
+        // This visitor was erased: forget the token and unsent text, and come back as somebody new.
+        save("token", null);
+        outbox = [];
+        save("outbox", outbox);
       }
       if (labels) setStatus(labels.offline);
       var delay = Math.min(30000, 1000 * Math.pow(2, attempts)) * (0.5 + Math.random() / 2);

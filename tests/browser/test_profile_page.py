@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Team, User
 from accounts.roles import Role
 from channels_app.services import do_create_channel
 from profiles.models import (
@@ -53,9 +53,12 @@ def talk(conv: Conversation, text: str, *, at, direction=Direction.INBOUND, new=
 def build_people(agent: User) -> tuple[Customer, Customer]:
     """Anna, who wrote on Telegram and by email, and a WhatsApp profile that is probably her too."""
     now = timezone.now().replace(second=0, microsecond=0)
-    telegram = do_create_channel(kind="telegram", name="Acme Bot")
-    email = do_create_channel(kind="email", name="Support mailbox")
-    whatsapp = do_create_channel(kind="whatsapp", name="Acme WhatsApp")
+    # The agent's team owns the channels: the journey shows only conversations the viewer may open.
+    support = Team.objects.create(name="Support")
+    support.members.add(agent)
+    telegram = do_create_channel(kind="telegram", name="Acme Bot", teams=[support])
+    email = do_create_channel(kind="email", name="Support mailbox", teams=[support])
+    whatsapp = do_create_channel(kind="whatsapp", name="Acme WhatsApp", teams=[support])
 
     anna = Customer.objects.create(
         name="Anna Kowalska",

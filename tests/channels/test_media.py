@@ -53,7 +53,6 @@ def telegram_files(stub, body: bytes = PHOTO, *, file_status: int = 200, extra: 
 def test_telegram_photo_is_fetched_by_file_id_after_the_message_is_stored(
     pending_photo, provider_stub, settings
 ):
-    settings.MEDIA_FETCH_ALLOW_PRIVATE = True  # the stub listens on loopback
     stub = provider_stub("telegram")
     telegram_files(stub)
     assert pending_photo.status == AttachmentStatus.PENDING
@@ -70,7 +69,7 @@ def test_telegram_photo_is_fetched_by_file_id_after_the_message_is_stored(
 
 
 def test_loopback_is_refused_even_for_the_providers_own_base_url(pending_photo, provider_stub, settings):
-    settings.MEDIA_FETCH_ALLOW_PRIVATE = False
+    settings.OUTBOUND_ALLOWED_HOSTS = ()
     stub = provider_stub("telegram")
     telegram_files(stub)
     # getFile goes to the configured API (an ordinary outbound call); the download itself is refused.
@@ -81,7 +80,6 @@ def test_loopback_is_refused_even_for_the_providers_own_base_url(pending_photo, 
 
 
 def test_oversized_media_is_skipped_with_the_reason(pending_photo, provider_stub, settings):
-    settings.MEDIA_FETCH_ALLOW_PRIVATE = True
     settings.MAX_ATTACHMENT_BYTES = 100
     telegram_files(provider_stub("telegram"))
     assert do_fetch_attachment(attachment_id=pending_photo.pk) == AttachmentStatus.SKIPPED
@@ -93,7 +91,6 @@ def test_oversized_media_is_skipped_with_the_reason(pending_photo, provider_stub
 def test_temporary_provider_error_keeps_the_attachment_pending_for_a_retry(
     pending_photo, provider_stub, settings
 ):
-    settings.MEDIA_FETCH_ALLOW_PRIVATE = True
     telegram_files(provider_stub("telegram"), file_status=503)
     with pytest.raises(AdapterError) as raised:
         do_fetch_attachment(attachment_id=pending_photo.pk)
@@ -103,7 +100,6 @@ def test_temporary_provider_error_keeps_the_attachment_pending_for_a_retry(
 
 
 def test_redirect_to_a_host_outside_the_allow_list_is_refused(pending_photo, provider_stub, settings):
-    settings.MEDIA_FETCH_ALLOW_PRIVATE = True
     telegram_files(
         provider_stub("telegram"), file_status=302, extra={"Location": "http://metadata.internal/creds"}
     )
@@ -115,7 +111,6 @@ def test_redirect_to_a_host_outside_the_allow_list_is_refused(pending_photo, pro
 def test_redirect_within_allowed_hosts_is_followed_without_forwarding_credentials(
     pending_photo, provider_stub, settings
 ):
-    settings.MEDIA_FETCH_ALLOW_PRIVATE = True
     stub = provider_stub("telegram")
     # Same stub, reached by another name: an allowed host, but not the one the credentials were for.
     cdn = stub.url.replace("127.0.0.1", "localhost")
@@ -144,7 +139,7 @@ def test_redirect_within_allowed_hosts_is_followed_without_forwarding_credential
     ],
 )
 def test_dangerous_urls_are_refused(url, reason, settings):
-    settings.MEDIA_FETCH_ALLOW_PRIVATE = False
+    settings.OUTBOUND_ALLOWED_HOSTS = ()
     allowed = ("files.example.com", "169.254.169.254", "::1", "10.0.0.7", "::ffff:127.0.0.1")
     with pytest.raises(MediaRefused) as refused:
         check_url(url, allowed)

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Team, User
 from channels_app.services import do_create_channel
 from profiles.merge import do_merge
 from profiles.models import (
@@ -44,6 +44,7 @@ from profiles.timeline import (
 from surveys.models import Survey, SurveyKind, SurveyResponse
 from tests.conftest import PASSWORD
 from tickets.models import Conversation, ConversationStatus, Direction, Message
+from tickets.visibility import visibility_for
 
 pytestmark = pytest.mark.django_db
 
@@ -54,13 +55,26 @@ OLDER = re.compile(r'hx-get="[^"]*/timeline/\?before=([^"]+)"')
 
 # --- Builders ------------------------------------------------------------------------------------------
 @pytest.fixture
-def telegram(db):
-    return do_create_channel(kind="telegram", name="Acme Bot")
+def support(agent) -> Team:
+    """The agent's team owns both channels: the agent may see their conversations on the profile."""
+    team = Team.objects.create(name="Support")
+    team.members.add(agent)
+    return team
 
 
 @pytest.fixture
-def email_channel(db):
-    return do_create_channel(kind="email", name="Support mailbox")
+def telegram(support):
+    return do_create_channel(kind="telegram", name="Acme Bot", teams=[support])
+
+
+@pytest.fixture
+def email_channel(support):
+    return do_create_channel(kind="email", name="Support mailbox", teams=[support])
+
+
+@pytest.fixture
+def everything(manager):
+    return visibility_for(manager)
 
 
 def conversation(customer, channel, *, subject="", at=T0, status=ConversationStatus.OPEN) -> Conversation:
@@ -259,7 +273,7 @@ def test_cursor_round_trips_to_the_microsecond():
         assert Cursor.decode(bad) is None
 
 
-def test_pages_cover_every_entry_once_across_timestamp_ties():
+def test_pages_cover_every_entry_once_across_timestamp_ties(everything):
     customer = Customer.objects.create(name="Busy")
     other = Customer.objects.create(name="Someone else")
     add_entries(customer, 137, tie_every=7)  # 50 is no multiple of 7: pages end inside a tie
@@ -269,7 +283,7 @@ def test_pages_cover_every_entry_once_across_timestamp_ties():
     cursor = None
     sizes = []
     while True:
-        page = timeline_page(customer.pk, before=cursor)
+        page = timeline_page(customer.pk, viewer=everything, before=cursor)
         sizes.append(len(page.entries))
         seen.extend(e.pk for e in page.entries)
         if page.next_cursor is None:
@@ -301,10 +315,10 @@ def test_older_button_pages_through_htmx_fragments(agent_client):
     assert 'data-testid="timeline-end"' in html
 
 
-def test_older_link_works_without_javascript(agent_client):
+def test_older_link_works_without_javascript(agent_client, everything):
     customer = Customer.objects.create(name="Busy")
     add_entries(customer, 60)
-    cursor = timeline_page(customer.pk).next_cursor
+    cursor = timeline_page(customer.pk, viewer=everything).next_cursor
     assert cursor is not None
 
     html = agent_client.get(profile_url(customer), {"before": cursor.encode()}).content.decode()
@@ -320,18 +334,19 @@ def test_bad_cursor(agent_client):
     assert response.status_code == 302 and response["Location"] == profile_url(customer)
 
 
-def test_a_page_is_one_range_scan_of_the_timeline_index():
+def test_a_page_is_one_range_scan_of_the_timeline_index(everything):
     customer = Customer.objects.create(name="Busy")
     for other in range(4):
         add_entries(Customer.objects.create(name=f"other {other}"), 1000)
     add_entries(customer, 3000, tie_every=3)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE profiles_timelineentry")
-    cursor_at = timeline_page(customer.pk).next_cursor
+    cursor_at = timeline_page(customer.pk, viewer=everything).next_cursor
     assert cursor_at is not None
 
     for before in (None, cursor_at):
-        plan = timeline_query(customer.pk, before=before)[: TIMELINE_PAGE_SIZE + 1].explain()
+        query = timeline_query(customer.pk, viewer=everything, before=before)
+        plan = query[: TIMELINE_PAGE_SIZE + 1].explain()
         assert "Index Scan using timeline_by_customer" in plan, plan
         assert "Sort" not in plan, plan
         assert "Seq Scan on profiles_timelineentry" not in plan, plan
@@ -661,7 +676,7 @@ def build_history(size: int, agent, telegram, email_channel) -> Customer:
 
 
 def test_profile_page_query_count_does_not_grow_with_history(
-    agent_client, agent, telegram, email_channel, django_assert_max_num_queries
+    agent_client, agent, telegram, email_channel, everything, django_assert_max_num_queries
 ):
     small = build_history(3, agent, telegram, email_channel)
     large = build_history(300, agent, telegram, email_channel)
@@ -676,7 +691,7 @@ def test_profile_page_query_count_does_not_grow_with_history(
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
 
-    cursor = timeline_page(large.pk).next_cursor
+    cursor = timeline_page(large.pk, viewer=everything).next_cursor
     assert cursor is not None
     url = reverse("customer_timeline", kwargs={"pk": large.pk})
     with django_assert_max_num_queries(6):

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from cxm.demo.services import demo_present
 from cxm.health import check_workers
 
 
@@ -41,6 +42,11 @@ def describe_mode() -> str:
         f"CXM services mode: database {db.get('HOST') or 'local'}/{db['NAME']}, "
         f"Redis {redis_at}, Celery worker + beat started beside the web server."
     )
+
+
+def describe_data() -> str:
+    """Said on the start-up line, so nobody takes the seeded workspace for real customers' data."""
+    return " (the data is a demo workspace)" if demo_present() else ""
 
 
 def _wait_until_ready(host: str, port: int, worker: bool, timeout: float = 120.0) -> bool:
@@ -88,11 +94,12 @@ class Command(BaseCommand):
         if os.environ.get("RUN_MAIN") != "true":
             self.stdout.write(describe_mode())
             login = self._setup() if options["setup"] else ""
+            demo = describe_data()
             with_worker = not options["no_worker"]
             host, _, port = addrport.rpartition(":")
             if with_worker:
                 self._start_worker(served_at=f"http://{_reachable(host)}:{port}")
-            self._announce_when_ready(host or "127.0.0.1", int(port), with_worker, login)
+            self._announce_when_ready(host or "127.0.0.1", int(port), with_worker, login, demo)
         call_command("runserver", addrport, use_reloader=not options["noreload"])
 
     def _setup(self) -> str:
@@ -102,12 +109,14 @@ class Command(BaseCommand):
         call_command("ensure_admin", stdout=out)
         return out.getvalue().strip()
 
-    def _announce_when_ready(self, host: str, port: int, worker: bool, login: str) -> None:
+    def _announce_when_ready(self, host: str, port: int, worker: bool, login: str, demo: str = "") -> None:
         def announce() -> None:
             ready = _wait_until_ready(host.strip("[]"), port, worker)
-            lines = [f"CXM is ready at http://{host}:{port}/"]
+            lines = [f"CXM is ready at http://{host}:{port}/{demo}"]
             if not ready:
-                lines = [f"CXM is starting at http://{host}:{port}/ (the worker has not reported in yet)"]
+                lines = [
+                    f"CXM is starting at http://{host}:{port}/{demo} (the worker has not reported in yet)"
+                ]
             if login:
                 lines.append(login)
             width = max(len(line) for line in lines) + 4
