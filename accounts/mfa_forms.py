@@ -23,7 +23,7 @@ class RemoveSecondFactorForm(forms.Form):
         self.user = user
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         code, password = data.get("code", ""), data.get("password", "")
         if code and mfa.verify_second_factor(user=self.user, code=code) is not None:
             return data

@@ -13,6 +13,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -45,11 +46,11 @@ def pending_user(request: HttpRequest) -> tuple[User, dict] | None:
     state = request.session.get(PENDING_KEY)
     if not isinstance(state, dict) or time.time() - float(state.get("at", 0)) > PENDING_SECONDS:
         return None
-    user = User.objects.filter(pk=state.get("user"), is_active=True).first()
+    user = User.objects.filter(pk=int(state.get("user") or 0), is_active=True).first()
     return (user, state) if user is not None else None
 
 
-class TwoStepLoginMixin:
+class TwoStepLoginMixin(auth_views.LoginView):
     """For a `django.contrib.auth.views.LoginView`: password first, then a code when the user has a
     second factor. Both steps are throttled per account and address (django-axes)."""
 
@@ -80,7 +81,7 @@ class TwoStepLoginMixin:
     def _check_code(self, request: HttpRequest, user: User, state: dict) -> HttpResponse:
         credentials = {"username": user.get_username()}
         if not AxesProxyHandler.is_allowed(request, credentials):
-            request.axes_locked_out = True  # the axes middleware answers with the lock-out page
+            request.axes_locked_out = True  # type: ignore[attr-defined]  # read by the axes middleware
             return self._render_code_step(error=True)
         device = mfa.verify_second_factor(user=user, code=request.POST.get("code", ""))
         if device is None:
@@ -88,7 +89,7 @@ class TwoStepLoginMixin:
             user_login_failed.send(sender=__name__, credentials=credentials, request=request)
             return self._render_code_step(error=True)
         clear_pending(request)
-        user.otp_device = device  # django-otp keeps it in the session at login
+        user.otp_device = device  # type: ignore[attr-defined]  # django-otp keeps it in the session at login
         auth_login(request, user, backend=state.get("backend") or None)
         return HttpResponseRedirect(state.get("next") or self.get_default_redirect_url())
 

@@ -56,7 +56,7 @@ def config_changes_page(
         entries = entries.filter(at__lt=_start_of(until + timedelta(days=1)))
     result = Paginator(entries, per_page).get_page(page)
     for entry in result.object_list:
-        entry.lines = describe(entry)
+        entry.lines = describe(entry)  # type: ignore[attr-defined]  # what the template lists
     return result
 
 

@@ -32,14 +32,16 @@ class ConfigAuditFilterForm(forms.Form):
 
     def __init__(self, *args, actors: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["actor"].choices = [
+        actor = self.fields["actor"]
+        assert isinstance(actor, forms.ChoiceField)
+        actor.choices = [
             ("", _("Everyone")),
             (SYSTEM, _("System")),
             *((str(pk), name) for pk, name in actors),
         ]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
             raise forms.ValidationError(_("The end date is before the start date."))

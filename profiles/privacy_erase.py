@@ -76,6 +76,7 @@ def _erase_set(model: type[models.Model], entries: list[Personal], pks: list[int
     updates: dict[str, Any] = {}
     for entry in entries:
         field = model._meta.get_field(entry.field)
+        assert isinstance(field, models.Field), entry  # the registry names concrete fields only
         if entry.erase == Erase.BLANK:
             updates[entry.field] = _blank(field)
         elif entry.erase == Erase.MARKER:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
@@ -37,7 +37,7 @@ class Visibility:
     def sees_all(self) -> bool:
         return bool(self.user.is_active and self.user.has_perm(roles.VIEW_ALL_CONVERSATIONS))
 
-    def _team_ids(self) -> QuerySet[Team]:
+    def _team_ids(self) -> QuerySet[Team, Any]:
         # Subqueries rather than joins or id lists: no repeated rows (so no DISTINCT in the way of
         # ordering and keyset pages) and no extra query before the one that reads.
         return Team.objects.filter(members=self.user).values("id")
@@ -52,7 +52,7 @@ class Visibility:
         channel_ids = Channel.objects.filter(teams__in=team_ids).values("id")
         return qs.filter(Q(channel__in=channel_ids) | Q(team__in=team_ids) | Q(assignee=self.user))
 
-    def conversation_ids(self) -> QuerySet[Conversation]:
+    def conversation_ids(self) -> QuerySet[Conversation, Any]:
         return self.conversations().order_by().values("id")
 
     def may_see(self, conversation_id: int | None) -> bool:

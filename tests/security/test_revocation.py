@@ -65,6 +65,16 @@ async def open_socket(headers) -> WebsocketCommunicator:
     return communicator
 
 
+async def closed_after_earlier_copies(communicator: WebsocketCommunicator) -> dict:
+    """The next output that is not a copy of the "before" event: a user in several of the event's
+    groups (an admin who is also in the team) may get it once per group before the revoke lands."""
+    while True:
+        output = await communicator.receive_output(timeout=3)
+        if output.get("type") == "websocket.send" and '"preview": "before"' in output.get("text", ""):
+            continue
+        return output
+
+
 async def previews(communicator: WebsocketCommunicator, count: int) -> list[str]:
     received = []
     for _ in range(count):
@@ -93,7 +103,7 @@ def assert_closed_then_silent(revoke, user, conversation) -> None:
         await sync_to_async(new_message)(conversation, "before")
         assert await previews(communicator, 1) == ["before"]
         await sync_to_async(revoke)(client)
-        assert await communicator.receive_output(timeout=3) == CLOSED
+        assert await closed_after_earlier_copies(communicator) == CLOSED
         await sync_to_async(new_message)(conversation, "after: private reply text")
         assert await communicator.receive_nothing(timeout=0.5)
 
