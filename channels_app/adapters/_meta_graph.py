@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-from django.conf import settings
-
 from channels_app.adapters._meta_common import describe_error, is_temporary
 from channels_app.adapters.base import AdapterError
-from channels_app.adapters.http import base_url
+from channels_app.adapters.http import base_url, exchange
 
 
 def graph_url(path: str) -> str:
@@ -23,19 +20,14 @@ def graph_call(method: str, path: str, *, token: str, json: Any = None) -> dict[
     as HTTP 400/403 with codes 4/17/32/613, which must be retried, while a closed 24-hour window (131047)
     must not be.
     """
-    try:
-        response = httpx.request(
-            method,
-            graph_url(path),
-            json=json,
-            # A header, not ?access_token=: query strings end up in proxy and server logs.
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=settings.PROVIDER_HTTP_TIMEOUT,
-        )
-    except httpx.TimeoutException as exc:
-        raise AdapterError(f"Meta timed out: {exc}", permanent=False) from exc
-    except httpx.TransportError as exc:
-        raise AdapterError(f"Meta unreachable: {exc}", permanent=False) from exc
+    response = exchange(
+        method,
+        graph_url(path),
+        provider="Meta",
+        json=json,
+        # A header, not ?access_token=: query strings end up in proxy and server logs.
+        headers={"Authorization": f"Bearer {token}"},
+    )
     try:
         data = response.json()
     except ValueError:

@@ -8,26 +8,19 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import httpx
-from django.conf import settings
-
 from channels_app.adapters.base import AdapterError
-from channels_app.adapters.http import base_url
+from channels_app.adapters.http import base_url, exchange
 from channels_app.adapters.payloads import get_str
 
 
 def fetch_account(account_sid: str, auth_token: str) -> str:
     """The account's friendly name; AdapterError with Twilio's code and message when refused."""
-    try:
-        response = httpx.get(
-            f"{base_url('twilio')}/2010-04-01/Accounts/{quote(account_sid, safe='')}.json",
-            auth=(account_sid, auth_token),
-            timeout=settings.PROVIDER_HTTP_TIMEOUT,
-        )
-    except httpx.TimeoutException as exc:
-        raise AdapterError(f"Twilio timed out: {exc}", permanent=False) from exc
-    except httpx.TransportError as exc:
-        raise AdapterError(f"Twilio unreachable: {exc}", permanent=False) from exc
+    response = exchange(
+        "GET",
+        f"{base_url('twilio')}/2010-04-01/Accounts/{quote(account_sid, safe='')}.json",
+        provider="Twilio",
+        auth=(account_sid, auth_token),
+    )
     try:
         data = response.json()
     except ValueError:

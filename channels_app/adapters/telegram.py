@@ -8,8 +8,6 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-import httpx
-from django.conf import settings
 from django.http import HttpRequest
 
 from channels_app.adapters.base import (
@@ -20,7 +18,7 @@ from channels_app.adapters.base import (
     SignatureError,
     register,
 )
-from channels_app.adapters.http import base_url, request
+from channels_app.adapters.http import base_url, exchange, request
 from channels_app.adapters.payloads import from_unix, get_dict, get_str, load_json_object
 from channels_app.kinds import ChannelKind
 from channels_app.normalized import Attachment, NormalizedMessage, Sender
@@ -250,16 +248,9 @@ def _bot_api(token: str, method: str, body: dict[str, Any] | None = None) -> Any
     Errors come back as {"ok": false, "error_code": 401, "description": "Unauthorized"}; the description
     is what the admin needs to see, so the body is read before the status decides anything.
     """
-    try:
-        response = httpx.post(
-            f"{base_url('telegram')}/bot{token}/{method}",
-            json=body or {},
-            timeout=settings.PROVIDER_HTTP_TIMEOUT,
-        )
-    except httpx.TimeoutException as exc:
-        raise AdapterError(f"Telegram timed out: {exc}", permanent=False) from exc
-    except httpx.TransportError as exc:
-        raise AdapterError(f"Telegram unreachable: {exc}", permanent=False) from exc
+    response = exchange(
+        "POST", f"{base_url('telegram')}/bot{token}/{method}", provider="Telegram", json=body or {}
+    )
     try:
         data = response.json()
     except ValueError:

@@ -227,3 +227,24 @@ def test_the_allow_list_is_parsed_strictly():
     for bad in ("http://relay.internal", "10.0.0.0/33", "relay internal", "smtp.internal,,x", "10.0.0.1/8"):
         with pytest.raises(ConfigError, match="OUTBOUND_ALLOWED_HOSTS"):
             parse_outbound_hosts({"OUTBOUND_ALLOWED_HOSTS": bad}, "OUTBOUND_ALLOWED_HOSTS")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("kind", "provider", "credentials"),
+    [
+        ("telegram", "telegram", {"bot_token": "7000000003:AAGuardTest"}),
+        ("sms", "twilio", {"account_sid": "AC0123456789", "auth_token": "twilio-auth-token-0123"}),
+        ("messenger", "meta", {"page_access_token": "meta-page-token-0123456789"}),
+    ],
+)
+def test_connection_checks_go_through_the_guard_too(stub, settings, kind, provider, credentials):
+    # A provider base URL pointed at an internal address (a typo, or a hostile staging value) is not
+    # reached: the check fails with the guard's reason and the stub sees no request.
+    from channels_app.connect_checks import do_check_connection
+
+    settings.PROVIDER_BASE_URLS = {**settings.PROVIDER_BASE_URLS, provider: stub.url}
+    channel = do_create_channel(kind=kind, name="Guarded", credentials=credentials, config={"page_id": "1"})
+    connection = do_check_connection(channel=channel, base_url="https://cx.example.com")
+    assert connection.failed and "private address (127.0.0.1)" in connection.error, connection
+    assert stub.requests == []
