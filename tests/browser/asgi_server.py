@@ -17,7 +17,7 @@ from tests.workers import ROOT, database_url, wait_until
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - a local test URL
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - a local test URL
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
@@ -60,7 +60,7 @@ def asgi_server(
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

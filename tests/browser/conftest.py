@@ -41,7 +41,7 @@ def chromium_browser():
 def page(chromium_browser, request):
     context = chromium_browser.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)

@@ -105,7 +105,7 @@ def localized_page(chromium_browser, request):
     locale = {"en": "en-US", "pl": "pl-PL", "ru": "ru-RU"}[language]
     context = chromium_browser.new_context(viewport={"width": 1280, "height": 720}, locale=locale)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 

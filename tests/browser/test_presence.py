@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 def second_page(chromium_browser):
     context = chromium_browser.new_context(viewport={"width": 1280, "height": 720}, locale="en-US")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 

@@ -29,7 +29,7 @@ def no_js(chromium_browser):
         context = chromium_browser.new_context(viewport=viewport, java_script_enabled=False, locale="pl-PL")
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(30_000)
         return page
 
     yield open_page

@@ -28,7 +28,7 @@ def answer(base: str, payload: dict) -> tuple[int, dict]:
         headers={"Content-Type": "application/json", "Origin": "https://shop.example.com"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())

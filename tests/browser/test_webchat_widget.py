@@ -205,7 +205,7 @@ def test_widget_reconnects_and_sends_what_was_typed_while_offline(transactional_
             expect(panel.get_by_test_id("status")).to_be_empty()
 
         # The server went away (a deploy, a dropped network): the widget says so and keeps what is typed.
-        expect(panel.get_by_test_id("status")).to_have_text("Connection lost. Reconnecting…", timeout=15_000)
+        expect(panel.get_by_test_id("status")).to_have_text("Connection lost. Reconnecting…", timeout=30_000)
         box = page.get_by_role("textbox", name="Message")
         box.fill("Typed while offline")
         box.press("Enter")

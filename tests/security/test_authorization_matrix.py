@@ -69,10 +69,9 @@ def test_every_route_has_an_expectation():
     assert not stale, f"expectations for routes that no longer exist: {stale}"
 
 
-@pytest.mark.parametrize("key", sorted(expected.ROUTES))
+# Rows without a route (and routes without a row) fail test_every_route_has_an_expectation.
+@pytest.mark.parametrize("key", sorted(set(expected.ROUTES) & set(APP_ROUTES)))
 def test_route(world, key):
-    if key not in APP_ROUTES:
-        pytest.skip("no such route (test_every_route_has_an_expectation names it)")
     route, expect = APP_ROUTES[key], expected.ROUTES[key]
     url = _url(route, world) + (f"?{expect.query}" if expect.query else "")
     other_method = "POST" if expect.method == "GET" else "GET"
