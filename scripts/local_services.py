@@ -23,8 +23,8 @@ def postgres_start(data: Path, port: int) -> None:
     data.parent.mkdir(parents=True, exist_ok=True)
     # The package initializes the cluster (as an unprivileged user when run as root, as initdb requires)
     # and starts it on a socket only; restart it on the port the test URL names.
-    server = embedded._postgres_server(data)
-    package = embedded._import_package()
+    server = embedded.postgres_server(data)
+    package = embedded.postgres_package()
     package.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data, user=server.system_user)
     package.pg_ctl(
         ["-w", "-o", f"-h 127.0.0.1 -p {port} -k {data}", "-l", str(data / "log"), "start"],
@@ -35,8 +35,8 @@ def postgres_start(data: Path, port: int) -> None:
 
 
 def _stop_at(data: Path) -> None:
-    server = embedded._postgres_server(data)
-    embedded._import_package().pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data, user=server.system_user)
+    server = embedded.postgres_server(data)
+    embedded.postgres_package().pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data, user=server.system_user)
 
 
 def redis_start(data: Path, port: int) -> None:
