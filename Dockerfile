@@ -18,6 +18,7 @@ WORKDIR /src
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
+COPY core ./core
 COPY cxm ./cxm
 COPY accounts ./accounts
 COPY channels_app ./channels_app

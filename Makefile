@@ -36,7 +36,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy cxm accounts channels_app profiles tickets surveys analytics
+	$(BIN)/mypy core cxm accounts channels_app profiles tickets surveys analytics
 
 migrate: venv
 	$(BIN)/python manage.py migrate

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, Team, User
-from cxm.config_audit_admin import ConfigAuditAdminMixin
+from core.config_audit_admin import ConfigAuditAdminMixin
 
 
 @admin.register(User)

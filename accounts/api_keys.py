@@ -25,7 +25,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiKey, User
-from cxm.config_audit import do_record_change, snapshot
+from core.config_audit import do_record_change, snapshot
 
 # SHA-256 rather than a slow password hash: the secret is 256 random bits, so there is nothing to
 # brute-force, and a slow hash would cost every single API request. The scheme tag leaves room to

@@ -17,7 +17,7 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from accounts.models import Team, User
-from cxm import realtime
+from core import realtime
 
 # Saving any of these can end sessions (password, security_stamp), close sockets (is_active) or change
 # which groups a socket belongs in (role, is_superuser, is_staff).

@@ -10,7 +10,7 @@ from django.db.models import Count, QuerySet
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import Team, User
-from cxm import realtime
+from core import realtime
 
 
 def realtime_groups_for(user: User) -> list[str]:

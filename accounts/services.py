@@ -8,7 +8,7 @@ from django.db import transaction
 
 from accounts.models import Team, User
 from accounts.roles import Role
-from cxm.config_audit import do_record_change, snapshot
+from core.config_audit import do_record_change, snapshot
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 """Login throttling: what a locked-out visitor sees.
 
 django-axes counts failures per account and per client address (settings: AXES_*); the address comes from
-cxm.proxies.client_ip, so TRUSTED_PROXIES applies to login throttling like to every limit.
+core.proxies.client_ip, so TRUSTED_PROXIES applies to login throttling like to every limit.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def prepare(env: dict[str, str], secret: str) -> int:
     from django.db import connection
 
     from channels_app.services import do_create_channel
-    from cxm.redis import get_redis
+    from core.redis import get_redis
 
     with connection.cursor() as cursor:
         cursor.execute(

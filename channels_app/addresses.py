@@ -1,6 +1,6 @@
 """Addresses a channel's settings page hands out: where providers post, where the chat script lives.
 
-They start with the base address the caller chose (see cxm.public_url): the configured public address
+They start with the base address the caller chose (see core.public_url): the configured public address
 in production, the address the page was requested at in development.
 """
 

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels_app.ingest import do_replay_events
 from channels_app.models import Channel, InboundEvent, MessageTemplate
-from cxm.config_audit_admin import ConfigAuditAdminMixin
+from core.config_audit_admin import ConfigAuditAdminMixin
 
 
 @admin.register(Channel)

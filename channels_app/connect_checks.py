@@ -22,7 +22,7 @@ from channels_app.adapters.base import AdapterError, get_adapter
 from channels_app.addresses import webhook_url
 from channels_app.kinds import CREDENTIAL_LABELS, ChannelKind, provider_for
 from channels_app.models import Channel
-from cxm.crypto import SecretUnavailable
+from core.crypto import SecretUnavailable
 
 CONFIG_KEY = "connection"
 CONNECTED = "connected"

@@ -1,6 +1,6 @@
 """Storing webhook deliveries from many concurrent requests with one INSERT per batch.
 
-A delivery is acknowledged only once its row is committed; batching (cxm.batch_writer) is what lets
+A delivery is acknowledged only once its row is committed; batching (core.batch_writer) is what lets
 one process acknowledge webhooks at the rate the ingest target asks for. After each commit a drain
 task is queued for the new events.
 """
@@ -14,7 +14,7 @@ import psycopg
 
 from channels_app.inbound_models import InboundEvent, InboundStatus
 from channels_app.webhook_checks import Delivery
-from cxm.batch_writer import BatchFailed, BatchWriter, PerLoop
+from core.batch_writer import BatchFailed, BatchWriter, PerLoop
 
 
 class StoreFailed(BatchFailed):

@@ -38,7 +38,7 @@ def process_event(*, event_id: int) -> str:
 
 def process_pending(*, limit: int = 200) -> int:
     """Claim and process up to `limit` pending events in one go (cheaper than one task each)."""
-    from cxm import realtime
+    from core import realtime
 
     done = 0
     while done < limit:

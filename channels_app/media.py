@@ -2,7 +2,7 @@
 
 A media URL arrives inside a webhook body, so it is attacker-influenced even after the signature check
 (an API channel's client chooses it freely). Downloads therefore go only to the provider's own hosts,
-and only to addresses the outbound guard (`cxm.outbound_guard`) allows, which checks every redirect hop
+and only to addresses the outbound guard (`core.outbound_guard`) allows, which checks every redirect hop
 and connects to the address it checked (a DNS answer may change between the check and the connect).
 """
 
@@ -19,7 +19,7 @@ from django.db import transaction
 
 from channels_app.adapters.base import Adapter, AdapterError, MediaSource, get_adapter
 from channels_app.kinds import provider_for
-from cxm import outbound_guard
+from core import outbound_guard
 from tickets.attachments import safe_content_type, safe_filename
 from tickets.models import Attachment, AttachmentStatus
 

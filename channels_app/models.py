@@ -5,8 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from channels_app.kinds import ChannelKind, provider_for
-from cxm.crypto import mask_secret, resolve_secret
-from cxm.fields import EncryptedJSONField
+from core.crypto import mask_secret, resolve_secret
+from core.fields import EncryptedJSONField
 
 
 class Channel(models.Model):

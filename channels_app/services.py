@@ -14,7 +14,7 @@ from channels_app import channel_cache
 from channels_app.inbound_models import InboundStatus
 from channels_app.kinds import CREDENTIAL_FIELDS
 from channels_app.models import Channel, InboundEvent
-from cxm.config_audit import do_record_change, snapshot
+from core.config_audit import do_record_change, snapshot
 
 
 class ChannelError(ValueError):

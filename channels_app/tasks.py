@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from cxm.redis import get_redis
+from core.redis import get_redis
 
 logger = logging.getLogger(__name__)
 

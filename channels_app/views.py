@@ -18,7 +18,7 @@ from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
 from channels_app.selectors import channel_for_settings, channels_for_settings
 from channels_app.services import ChannelError, do_create_channel, do_update_channel
-from cxm.public_url import public_base_url
+from core.public_url import public_base_url
 
 
 @requires(roles.MANAGE_CHANNELS)

@@ -26,8 +26,8 @@ from channels_app.adapters.base import get_adapter
 from channels_app.channel_cache import active_channel, cached_channel
 from channels_app.inbound_writer import StoreFailed, writer
 from channels_app.webhook_checks import Delivery, check_delivery, error, too_large
-from cxm.asgi_body import read_body
-from cxm.asgi_types import ASGIApp, Receive, Scope, Send
+from core.asgi_body import read_body
+from core.asgi_types import ASGIApp, Receive, Scope, Send
 
 logger = logging.getLogger(__name__)
 WEBHOOK_PATH = re.compile(r"^/webhooks/(?P<provider>[a-z0-9_-]+)/(?P<channel_id>[0-9]{1,18})/$")

@@ -42,12 +42,12 @@ class HeartbeatStep(bootsteps.StartStopStep):
     def stop(self, worker):
         if self.tref is not None:
             self.tref.cancel()
-        from cxm.redis import get_redis
+        from core.redis import get_redis
 
         get_redis().delete(self.key)
 
     def beat(self):
-        from cxm.redis import get_redis
+        from core.redis import get_redis
 
         client = get_redis()
         try:

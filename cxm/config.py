@@ -58,14 +58,14 @@ class Config:
     csrf_trusted_origins: list[str] = field(default_factory=list)
     provider_base_urls: dict[str, str] = field(default_factory=dict)
     # False when PUBLIC_BASE_URL fell back to the development default: pages may then use the address
-    # they were requested at (see cxm.public_url).
+    # they were requested at (see core.public_url).
     public_base_url_explicit: bool = False
-    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (see cxm.proxies); empty trusts none.
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (see core.proxies); empty trusts none.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # Bearer token that unlocks the detailed /healthz report for monitoring; empty means staff only.
     healthz_token: str = ""
     # Hosts (names, ".suffix" patterns, addresses or networks) an admin lets the server reach even though
-    # they are private, such as an internal SMTP relay (see cxm.outbound_guard).
+    # they are private, such as an internal SMTP relay (see core.outbound_guard).
     outbound_allowed_hosts: tuple[str, ...] = ()
 
     @property

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET
 
 from accounts import roles
 from accounts.decorators import requires
-from cxm.config_audit_selectors import SYSTEM, actors_in_log, config_changes_page
-from cxm.models import ConfigObjectType
+from core.config_audit_selectors import SYSTEM, actors_in_log, config_changes_page
+from core.models import ConfigObjectType
 
 
 class ConfigAuditFilterForm(forms.Form):

@@ -1,7 +1,7 @@
 """The browser's one websocket: authenticated, group-scoped, permission-checked per event.
 
 The socket follows the user's current rights, not those it was opened with. Before anything is sent,
-the user's auth epoch (cxm.realtime) is compared with the one this socket last checked; when it moved,
+the user's auth epoch (core.realtime) is compared with the one this socket last checked; when it moved,
 or REVALIDATE_SECONDS have passed, the session and the user are read again (accounts.selectors
 .socket_rights). A session that no longer counts (logged out, expired, signed with an old password, a
 deactivated or deleted user) closes the socket with CLOSE_UNAUTHENTICATED; a changed role or team set
@@ -18,7 +18,8 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from cxm import presence, realtime
+from core import realtime
+from cxm import presence
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class AppConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": event["event"], "payload": event["payload"]})
 
     async def auth_revoke(self, message: dict[str, Any]) -> None:
-        """Rights of this user changed (cxm.realtime.revoke): re-check now, not at the next event."""
+        """Rights of this user changed (core.realtime.revoke): re-check now, not at the next event."""
         if self.revoked:
             return
         if self.session_key and message.get("session") == self.session_key:

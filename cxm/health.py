@@ -9,8 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
+from core.redis import get_redis
 from cxm.celery import HEARTBEAT_KEY_PREFIX
-from cxm.redis import get_redis
 
 QUEUES = ("realtime", "ingest", "bulk")
 

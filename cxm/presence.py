@@ -13,7 +13,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from cxm.rate_window import SlidingWindow
+from core.rate_window import SlidingWindow
 
 # A viewer disappears this long after their last join/heartbeat (the page beats every 15 s).
 PRESENCE_TTL = 30.0
@@ -58,7 +58,7 @@ _local: dict[str, dict[str, str]] = {}
 
 
 def _redis() -> Any:
-    from cxm.redis import get_redis
+    from core.redis import get_redis
 
     return get_redis()
 

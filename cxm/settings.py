@@ -55,7 +55,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # How long a webhook process may use a channel's settings and secrets before reading them again.
 WEBHOOK_CHANNEL_CACHE_SECONDS = 5.0
 # Every server-side request (media, API callbacks, IMAP, SMTP, provider calls) reaches only public
-# addresses, except the hosts an admin lists here (cxm.outbound_guard); tests add their loopback stubs.
+# addresses, except the hosts an admin lists here (core.outbound_guard); tests add their loopback stubs.
 OUTBOUND_ALLOWED_HOSTS = CONFIG.outbound_allowed_hosts
 
 INSTALLED_APPS = [
@@ -77,28 +77,29 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "cxm.apps.CoreConfig",
+    "core.apps.CoreConfig",
     "accounts",
     "channels_app",
     "profiles",
     "tickets",
     "surveys",
     "analytics",
+    "cxm.apps.ProjectConfig",
 ]
 
 MIDDLEWARE = [
     # First: everything after it (CSRF's https checks, rate limits, login throttling) sees the real
     # client address and scheme.
-    "cxm.proxies.TrustedProxyMiddleware",
+    "core.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "cxm.csp.ContentSecurityPolicyMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Names the signed-in user as the actor of configuration changes (cxm/config_audit.py).
-    "cxm.config_audit.ActorMiddleware",
+    "core.config_audit.ActorMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "accounts.mfa_middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -131,7 +132,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "cxm.context_processors.shell",
-                "cxm.csp.nonce",
+                "core.csp.nonce",
             ],
             "builtins": ["cxm.templatetags.fragments"],
         },
@@ -246,7 +247,7 @@ CELERY_TASK_QUEUES = tuple(
     Queue(name, Exchange(name), routing_key=name) for name in ("realtime", "ingest", "bulk")
 )
 CELERY_TASK_ROUTES = {
-    "cxm.tasks.*": {"queue": "realtime"},
+    "core.tasks.*": {"queue": "realtime"},
     "channels_app.tasks.process_*": {"queue": "ingest"},
     "channels_app.tasks.sweep_*": {"queue": "ingest"},
     "channels_app.tasks.send_*": {"queue": "realtime"},
@@ -258,7 +259,7 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "cxm.tasks.heartbeat", "schedule": 15.0, "options": {"queue": "realtime"}},
+    "worker-heartbeat": {"task": "core.tasks.heartbeat", "schedule": 15.0, "options": {"queue": "realtime"}},
     "sweep-inbound": {
         "task": "channels_app.tasks.sweep_inbound",
         "schedule": 30.0,
@@ -302,12 +303,12 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Proxies whose X-Forwarded-For/-Proto are believed (cxm.proxies). The scheme header below is a META key
+# Proxies whose X-Forwarded-For/-Proto are believed (core.proxies). The scheme header below is a META key
 # no client can send: TrustedProxyMiddleware sets it only from a trusted proxy's X-Forwarded-Proto.
 TRUSTED_PROXIES = CONFIG.trusted_proxies
 SECURE_PROXY_SSL_HEADER = ("CXM_FORWARDED_PROTO", "https")
 # Login throttling keys on the same client address as every other limit.
-AXES_CLIENT_IP_CALLABLE = "cxm.proxies.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.proxies.client_ip"
 HEALTHZ_TOKEN = CONFIG.healthz_token
 if CONFIG.is_production:
     SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")

@@ -42,7 +42,7 @@ class _Lock:
     second delivery must not process the same rows alongside the first."""
 
     def __init__(self, import_id: int):
-        from cxm.redis import get_redis
+        from core.redis import get_redis
 
         self.client, self.key, self.token = get_redis(), f"cxm:import:{import_id}", uuid.uuid4().hex
 

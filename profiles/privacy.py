@@ -74,7 +74,7 @@ def _forget_realtime(*, conversation_ids: set[int], webchat_ids: list[str], need
     expiry) and the web chat visitor's socket groups. Nothing else in Redis is keyed by a person."""
     from channels.layers import get_channel_layer
 
-    from cxm.redis import get_redis
+    from core.redis import get_redis
 
     client = get_redis()
     layer = get_channel_layer()

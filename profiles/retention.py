@@ -13,7 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cxm.config_audit import CURRENT, track
+from core.config_audit import CURRENT, track
 from profiles.audit import record
 from profiles.models import AuditAction, AuditEntry, RetentionPolicy, TimelineEntry, TimelineKind
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cxm.config_audit_admin import ConfigAuditAdminMixin
+from core.config_audit_admin import ConfigAuditAdminMixin
 from surveys.invitation_models import FollowUp, Invitation, Trigger
 from surveys.models import Survey, SurveyResponse
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from cxm.asgi_body import read_body
-from cxm.asgi_types import ASGIApp, Receive, Scope, Send
-from cxm.proxies import scope_client_address
-from cxm.rate_window import SlidingWindow
+from core.asgi_body import read_body
+from core.asgi_types import ASGIApp, Receive, Scope, Send
+from core.proxies import scope_client_address
+from core.rate_window import SlidingWindow
 from surveys import answer_http as contract
 from surveys.answer_writer import Stored, WriteFailed, writer
 

@@ -2,7 +2,7 @@
 
 The public answer endpoint is the one a survey blast hits hardest: thousands of people clicking within
 minutes of a send. An answer is confirmed only once it is committed; answers that arrive while a batch
-is being written go together into the next one (cxm.batch_writer), as webhooks do.
+is being written go together into the next one (core.batch_writer), as webhooks do.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from cxm.batch_writer import BatchFailed, BatchWriter, PerLoop
+from core.batch_writer import BatchFailed, BatchWriter, PerLoop
 from surveys.answer_sql import CLAIM_AND_STORE, WHY_REFUSED
 from surveys.answers import AnswerError
 from surveys.invitation_models import InvitationStatus

@@ -18,7 +18,7 @@ from surveys.texts import pick_language
 
 def absolute(path: str, *, base: str | None = None) -> str:
     """A link for mail and messages (the configured public address), or for a page that knows the
-    address it is served at (``base`` from cxm.public_url)."""
+    address it is served at (``base`` from core.public_url)."""
     return (base or settings.PUBLIC_BASE_URL).rstrip("/") + path
 
 

@@ -16,8 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from cxm.proxies import client_address
-from cxm.redis import get_redis
+from core.proxies import client_address
+from core.redis import get_redis
 
 logger = logging.getLogger(__name__)
 WINDOW = 60

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import roles
 from accounts.decorators import requires
-from cxm.config_audit import track
-from cxm.public_url import public_base_url
+from core.config_audit import track
+from core.public_url import public_base_url
 from surveys import links
 from surveys import selectors as sel
 from surveys.forms import ExtraQuestionForm, ExtraQuestionFormSet, SurveyForm, TriggerFormSet

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.decorators import requires
 from accounts.roles import MANAGE_SURVEYS
-from cxm.public_url import public_base_url
+from core.public_url import public_base_url
 from surveys import links, texts
 from surveys.answers import AnswerError, do_complete_answer, do_record_answer
 from surveys.consent import do_record_survey_consent

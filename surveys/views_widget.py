@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts import roles
 from accounts.decorators import requires
 from channels_app.webchat.origins import normalize_origin, origin_allowed
-from cxm.public_url import public_base_url
+from core.public_url import public_base_url
 from surveys import widget_services as ws
 from surveys.answers import AnswerError, do_complete_answer, do_record_answer
 from surveys.invitation_models import Medium

@@ -26,7 +26,7 @@ from django.utils.crypto import salted_hmac
 
 from channels_app.webchat.identity import MAX_USER_ID_LENGTH, check_user_hash, user_hash
 from channels_app.webchat.origins import normalize_origin
-from cxm.config_audit import do_record_change, snapshot
+from core.config_audit import do_record_change, snapshot
 from profiles.models import Customer, Identity, IdentityKind
 from profiles.services import do_resolve_sender
 from surveys import fatigue, texts

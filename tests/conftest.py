@@ -17,7 +17,7 @@ def _fresh_redis_database():
     database, which is left alone."""
     import os
 
-    from cxm.redis import get_redis
+    from core.redis import get_redis
 
     client = get_redis()
     if client is not None and os.environ.get("PYTEST_XDIST_WORKER"):

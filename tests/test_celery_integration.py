@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from cxm.models import ServiceHeartbeat
-from cxm.tasks import heartbeat
+from core.models import ServiceHeartbeat
+from core.tasks import heartbeat
 from tests.workers import celery_worker, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -8,10 +8,10 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
+from core.models import ServiceHeartbeat
+from core.redis import get_redis
 from cxm.celery import HEARTBEAT_KEY_PREFIX
 from cxm.management.commands.serve import describe_mode
-from cxm.models import ServiceHeartbeat
-from cxm.redis import get_redis
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_beat_healthcheck_fails_when_the_heartbeat_is_old():
 
 
 def test_heartbeat_task_records_a_row():
-    from cxm.tasks import heartbeat
+    from core.tasks import heartbeat
 
     heartbeat.apply(kwargs={"name": "beat"})
     assert ServiceHeartbeat.objects.get(name="beat").seen_at > timezone.now() - timezone.timedelta(seconds=5)

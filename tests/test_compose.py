@@ -397,6 +397,7 @@ def test_dockerignore_keeps_everything_the_image_runs():
         for path in tracked.stdout.splitlines()
         if path.split("/")[0]
         in {
+            "core",
             "cxm",
             "accounts",
             "channels_app",

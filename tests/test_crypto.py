@@ -6,7 +6,7 @@ from django.test import override_settings
 
 from channels_app.models import Channel
 from channels_app.services import ChannelError, do_create_channel
-from cxm.crypto import SecretUnavailable, mask_secret
+from core.crypto import SecretUnavailable, mask_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def test_credentials_survive_key_rotation():
 def test_a_stored_secret_is_decrypted_once_however_often_its_row_is_loaded():
     from unittest import mock
 
-    from cxm import crypto
+    from core import crypto
 
     channel = do_create_channel(kind="api", name="Shop", credentials={"signing_secret": "s3cret-value-12345"})
     crypto._plaintext.cache_clear()

@@ -5,8 +5,8 @@ import time
 import pytest
 from django.test import override_settings
 
+from core.redis import get_redis
 from cxm.celery import HEARTBEAT_KEY_PREFIX
-from cxm.redis import get_redis
 
 pytestmark = pytest.mark.django_db
 

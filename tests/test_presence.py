@@ -252,7 +252,7 @@ def test_a_flood_of_presence_messages_is_refused_past_the_limit(conversation, al
 
 
 def test_sliding_window_frees_up_as_time_passes():
-    from cxm.rate_window import SlidingWindow
+    from core.rate_window import SlidingWindow
 
     window = SlidingWindow(2, 10.0)
     assert window.allow(0.0) and window.allow(1.0)

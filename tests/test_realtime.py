@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from channels.layers import get_channel_layer
 
-from cxm import realtime
+from core import realtime
 from tests.conftest import run_async
 
 

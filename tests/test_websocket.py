@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from cxm import realtime
+from core import realtime
 from cxm.asgi import application
 from cxm.consumers import CLOSE_UNAUTHENTICATED
 from tests.conftest import run_async

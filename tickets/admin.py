@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from cxm.config_audit_admin import ConfigAuditAdminMixin
+from core.config_audit_admin import ConfigAuditAdminMixin
 from tickets.business_time import parse_intervals
 from tickets.models import Conversation, Message, Priority
 from tickets.sla_models import BusinessHours, Holiday, SlaPolicy

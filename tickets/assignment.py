@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from channels_app.models import Channel
-from cxm import realtime
+from core import realtime
 from tickets.models import AssignmentRule, Conversation, ConversationStatus
 
 ONLINE = "online"

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from cxm import realtime
+from core import realtime
 from profiles.timeline import record_conversation_resolved
 from tickets import events
 from tickets.models import Conversation, ConversationRead, ConversationStatus, InternalNote, Label, Priority

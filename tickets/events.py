@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from accounts.roles import Role
-from cxm import realtime
+from core import realtime
 from tickets.models import Conversation, Message
 
 MESSAGE_CREATED = "message.created"

@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import get_language
 
-from cxm.rendered_cache import RenderedCache
+from core.rendered_cache import RenderedCache
 from tickets.sla_badge import sla_badge
 
 _rows = RenderedCache(max_items=20_000)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from channels_app.kinds import provider_for
 from channels_app.models import OutboundMessage, OutboundStatus
-from cxm import realtime
+from core import realtime
 from tickets import events
 from tickets.models import Conversation, ConversationStatus, Message
 from tickets.selectors import visible_conversations

@@ -11,7 +11,7 @@ from django.utils import timezone
 from channels_app.models import Channel, InboundEvent, OutboundMessage
 from channels_app.normalized import NormalizedMessage, StatusUpdate
 from channels_app.outbound_models import STATUS_RANK, OutboundStatus
-from cxm import realtime
+from core import realtime
 from profiles import timeline
 from profiles.models import Customer
 from profiles.normalize import normalize_or_keep

@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import get_language
 
-from cxm.rendered_cache import RenderedCache
+from core.rendered_cache import RenderedCache
 
 TEMPLATE = "tickets/conversation/_thread_item.html"
 _items = RenderedCache(max_items=20_000)

@@ -23,7 +23,7 @@ from accounts import roles
 from accounts.decorators import requires
 from accounts.models import User
 from channels_app.rules import GSM7_BASIC, GSM7_EXTENSION, sms_segments
-from cxm.csp import strict_policy
+from core.csp import strict_policy
 from surveys.selectors import follow_up_for_conversation
 from tickets import conversation_services as services
 from tickets import selectors_conversation as sel

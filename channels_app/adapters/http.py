@@ -12,7 +12,7 @@ import httpx
 from django.conf import settings
 
 from channels_app.adapters.base import AdapterError
-from cxm import outbound_guard
+from core import outbound_guard
 
 
 def base_url(provider: str) -> str:

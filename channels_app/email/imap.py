@@ -17,7 +17,7 @@ from channels_app.adapters.base import AdapterError
 from channels_app.email.services import do_store_mail
 from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
-from cxm import outbound_guard
+from core import outbound_guard
 
 logger = logging.getLogger(__name__)
 BATCH = 50

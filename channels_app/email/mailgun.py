@@ -22,7 +22,7 @@ from django.http import HttpRequest
 
 from channels_app.adapters.api import MAX_CLOCK_SKEW_S
 from channels_app.adapters.base import SignatureError
-from cxm.redis import get_redis
+from core.redis import get_redis
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 MIME_FIELD = "body-mime"

@@ -11,7 +11,7 @@ from html import escape
 from django.conf import settings
 
 from channels_app.adapters.base import AdapterError
-from cxm import outbound_guard
+from core import outbound_guard
 
 
 class _GuardedSocket(smtplib.SMTP):

@@ -41,8 +41,8 @@ from channels_app.webchat.labels import error_text, visitor_language, widget_lab
 from channels_app.webchat.origins import origin_allowed
 from channels_app.webchat.selectors import visitor_history, visitor_revoked
 from channels_app.webchat.services import VisitorProfile, do_store_visitor_message
-from cxm.proxies import scope_client_address
-from cxm.rate_window import SlidingWindow
+from core.proxies import scope_client_address
+from core.rate_window import SlidingWindow
 
 logger = logging.getLogger(__name__)
 

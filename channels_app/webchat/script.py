@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from cxm.asgi_types import Receive, Scope, Send
+from core.asgi_types import Receive, Scope, Send
 
 SCRIPT_PATH = "/widget/chat.js"
 # Short: sites keep the same URL forever, so a fixed widget must reach their visitors within minutes.

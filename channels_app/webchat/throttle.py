@@ -15,7 +15,7 @@ import time
 import redis
 
 from channels_app.webchat import limits
-from cxm.redis import get_redis
+from core.redis import get_redis
 
 logger = logging.getLogger(__name__)
 PREFIX = "webchat:limit"

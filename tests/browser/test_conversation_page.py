@@ -177,7 +177,7 @@ def test_keyboard_shortcuts_reply_note_assign_and_resolve(server, page, make_use
 def test_an_assignment_notice_becomes_a_desktop_notification_while_the_tab_is_hidden(server, page, make_user):
     from playwright.sync_api import expect
 
-    from cxm import realtime
+    from core import realtime
 
     agent = make_user(Role.AGENT, first_name="Marta", last_name="Nowak", username="marta")
     sign_in(page, server, agent)

@@ -164,7 +164,7 @@ def test_a_run_is_announced_with_one_layer_message_per_group(channel, django_cap
 
     from channels.layers import get_channel_layer
 
-    from cxm import realtime
+    from core import realtime
     from tests.conftest import run_async
 
     layer = get_channel_layer()

@@ -47,7 +47,7 @@ def test_only_overdue_queued_rows_are_swept(channel):
 
 def test_the_periodic_sweep_puts_the_send_back_on_the_queue(channel):
     from channels_app.tasks import sweep_outbound
-    from cxm.redis import get_redis
+    from core.redis import get_redis
 
     assert sweep_outbound.apply().get() == 0
     _outbound(channel, age=timedelta(hours=1))

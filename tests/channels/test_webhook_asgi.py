@@ -150,7 +150,7 @@ def test_a_host_we_do_not_serve_is_400(channel):
 
 
 def test_database_failure_answers_503_so_the_provider_retries(channel, monkeypatch):
-    from cxm import batch_writer
+    from core import batch_writer
 
     real = batch_writer.connection_kwargs
     monkeypatch.setattr(batch_writer, "connection_kwargs", lambda: {**real(), "port": free_port()})

@@ -460,7 +460,7 @@ def test_large_imports_run_in_slices_that_resume(
 
 
 def test_a_second_delivery_leaves_a_running_import_alone(plan):
-    from cxm.redis import get_redis
+    from core.redis import get_redis
 
     job = CustomerImport.objects.create(mapping={"header": []}, status=ImportStatus.RUNNING, total_rows=9)
     get_redis().set(f"cxm:import:{job.pk}", "another-worker", ex=30)

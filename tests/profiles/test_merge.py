@@ -436,7 +436,7 @@ def test_merge_while_threads_drain_concurrently(telegram, api, agent):
 @pytest.mark.django_db(transaction=True)
 def test_merge_while_a_celery_worker_drains(telegram, api, agent, settings, tmp_path):
     from channels_app.tasks import DRAIN_FLAG
-    from cxm.redis import get_redis
+    from core.redis import get_redis
 
     get_redis().delete(DRAIN_FLAG)  # a flag left by an earlier test would hold the first drain back
     log = tmp_path / "worker.log"

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from channels_app.models import InboundEvent, InboundStatus, OutboundMessage
 from channels_app.services import do_create_channel
-from cxm.redis import get_redis
+from core.redis import get_redis
 from profiles.audit import record
 from profiles.merge import do_merge
 from profiles.models import (

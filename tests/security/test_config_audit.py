@@ -20,8 +20,8 @@ from accounts.roles import Role
 from accounts.services import do_change_role, do_create_team, do_create_user
 from channels_app.models import Channel
 from channels_app.services import do_create_channel, do_update_channel
-from cxm.config_audit import acting_as, do_record_change, snapshot
-from cxm.models import ConfigAction, ConfigChange, ConfigObjectType
+from core.config_audit import acting_as, do_record_change, snapshot
+from core.models import ConfigAction, ConfigChange, ConfigObjectType
 from profiles.models import RetentionPolicy, Segment
 from profiles.retention import do_save_policies
 from surveys.invitation_models import Trigger

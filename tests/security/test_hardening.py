@@ -11,8 +11,8 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
+from core.proxies import TrustedProxyMiddleware, client_address, forwarded_client, scope_client_address
 from cxm.config import ConfigError, load_config
-from cxm.proxies import TrustedProxyMiddleware, client_address, forwarded_client, scope_client_address
 from surveys import public_rate
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -76,7 +76,7 @@ def test_no_template_has_an_inline_script_or_event_handler():
 
 
 def test_the_mail_frame_gets_a_sandboxed_policy():
-    from cxm.csp import STRICT, strict_policy
+    from core.csp import STRICT, strict_policy
 
     response = strict_policy(lambda request: HttpResponse("<p>mail</p>"))(RequestFactory().get("/"))
     assert response["Content-Security-Policy"] == STRICT

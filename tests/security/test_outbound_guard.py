@@ -14,7 +14,7 @@ from channels_app.media import MediaRefused, check_url
 from channels_app.models import OutboundMessage, OutboundStatus
 from channels_app.outbound import do_queue_outbound, do_send
 from channels_app.services import do_create_channel
-from cxm import outbound_guard
+from core import outbound_guard
 from cxm.config import ConfigError, parse_outbound_hosts
 from tests.stubs.server import StubServer
 from tests.stubs.smtp import SmtpStub

@@ -18,7 +18,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import override_settings
 
-from cxm import presence, realtime
+from core import realtime
+from cxm import presence
 from cxm.asgi import application
 from cxm.consumers import CLOSE_UNAUTHENTICATED
 from tests.conftest import run_async

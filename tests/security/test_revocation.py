@@ -15,7 +15,7 @@ from accounts.models import Team
 from accounts.roles import Role
 from accounts.services import do_change_role
 from channels_app.services import do_create_channel
-from cxm import realtime
+from core import realtime
 from cxm.asgi import application
 from cxm.consumers import CLOSE_UNAUTHENTICATED
 from profiles.models import Customer

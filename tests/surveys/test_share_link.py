@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from cxm.public_url import public_base_url
+from core.public_url import public_base_url
 from surveys.invitation_models import Invitation, InvitationStatus, Medium, TriggerKind
 from surveys.links import do_disable_sharing, do_enable_sharing, share_url
 from tests.surveys import factories as f

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Team, User
 from accounts.roles import Role
 from channels_app.models import Channel
-from cxm import realtime
+from core import realtime
 from cxm import urls as cxm_urls
 from profiles.models import Customer
 from tickets.assignment import do_auto_assign

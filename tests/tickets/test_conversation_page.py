@@ -17,7 +17,7 @@ from accounts.models import Team
 from accounts.roles import Role
 from channels_app.email.html import sanitize_html
 from channels_app.models import Channel, OutboundMessage
-from cxm import realtime
+from core import realtime
 from profiles.models import Customer, Identity, IdentityKind
 from tickets.models import (
     Conversation,

@@ -18,7 +18,7 @@ from accounts.roles import Role
 from channels_app.models import OutboundMessage, OutboundStatus
 from channels_app.outbound import RetryLater, do_send
 from channels_app.services import do_create_channel
-from cxm import realtime
+from core import realtime
 from profiles.models import Customer, Identity, IdentityKind
 from tests.pipeline import fixture_bytes
 from tickets.models import Conversation, ConversationStatus, Direction, Message

@@ -7,11 +7,11 @@ import socket
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core.models import ServiceHeartbeat
+from core.redis import get_redis
 from cxm.celery import HEARTBEAT_KEY_PREFIX
-from cxm.models import ServiceHeartbeat
-from cxm.redis import get_redis
 
-# Beat schedules cxm.tasks.heartbeat every 15 s; four missed runs mean beat (or the queue) is stuck.
+# Beat schedules core.tasks.heartbeat every 15 s; four missed runs mean beat (or the queue) is stuck.
 BEAT_MAX_AGE_S = 60
 
 

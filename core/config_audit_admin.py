@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.contrib.admin.utils import unquote
 from django.db import transaction
 
-from cxm.config_audit import do_record_change, snapshot, track
+from core.config_audit import do_record_change, snapshot, track
 
 
 class ConfigAuditAdminMixin:
-    """Put first in the bases of the ModelAdmin of an audited model (see cxm.config_audit.AUDITED)."""
+    """Put first in the bases of the ModelAdmin of an audited model (see core.config_audit.AUDITED)."""
 
     def save_model(self, request, obj, form, change):
         # Read from the database, not from `obj`: the form has already written its values into it.

@@ -8,10 +8,10 @@ from celery import shared_task
 from django.utils import timezone
 
 
-@shared_task(name="cxm.tasks.heartbeat")
+@shared_task(name="core.tasks.heartbeat")
 def heartbeat(*, name: str = "beat") -> str:
     """Beat-driven liveness mark: proves beat schedules, the realtime queue flows and workers reach the DB."""
-    from cxm.models import ServiceHeartbeat
+    from core.models import ServiceHeartbeat
 
     ServiceHeartbeat.objects.update_or_create(
         name=name, defaults={"seen_at": timezone.now(), "hostname": socket.gethostname()[:200]}

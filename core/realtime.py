@@ -143,7 +143,7 @@ def _epoch_key(user_id: int) -> str:
 
 
 def bump_auth_epochs(user_ids: Iterable[int]) -> None:
-    from cxm.redis import get_redis
+    from core.redis import get_redis
 
     pipe = get_redis().pipeline()
     for user_id in user_ids:
@@ -153,7 +153,7 @@ def bump_auth_epochs(user_ids: Iterable[int]) -> None:
 
 
 def read_auth_epoch(user_id: int) -> int:
-    from cxm.redis import get_redis
+    from core.redis import get_redis
 
     return int(get_redis().get(_epoch_key(user_id)) or 0)
 

@@ -26,7 +26,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import models
 
-from cxm.models import ConfigAction, ConfigChange, ConfigObjectType
+from core.models import ConfigAction, ConfigChange, ConfigObjectType
 
 MAX_VALUE = 300  # characters of one stored value: enough to recognise it, never a whole document
 

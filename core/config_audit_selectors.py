@@ -13,8 +13,8 @@ from django.core.paginator import Page, Paginator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cxm.config_audit import MODEL_OF_TYPE
-from cxm.models import ConfigChange
+from core.config_audit import MODEL_OF_TYPE
+from core.models import ConfigChange
 
 SYSTEM = "system"  # the actor filter's value for changes made by commands and scheduled jobs
 PER_PAGE = 50

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cxm.asgi_types import Receive
+from core.asgi_types import Receive
 
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
-from cxm.crypto import decrypt_json, encrypt_json
+from core.crypto import decrypt_json, encrypt_json
 
 if TYPE_CHECKING:
     # Typed as holding any JSON value, whatever the text column underneath.
