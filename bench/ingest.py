@@ -9,7 +9,7 @@ API-channel webhooks from this process (bench/load.py) twice: first as fast as 3
 1,000/s), where acknowledgement latency is measured from when each request was due and the drain must
 keep pace. A message counts as ingested once its row is stored and its realtime event published.
 It also measures two floors on the same machine: Python's MIME parse rate for the email corpus in
-tests/fixtures/email, and PostgreSQL COPY for the same number of message rows.
+channels_app/adapters/email/fixtures, and PostgreSQL COPY for the same number of message rows.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def wait_for_messages(count: int, timeout: float) -> float:
 
 
 def mime_floor() -> tuple[int, float] | None:
-    corpus = sorted((ROOT / "tests" / "fixtures" / "email").glob("*.eml"))
+    corpus = sorted((ROOT / "channels_app" / "adapters" / "email" / "fixtures").glob("*.eml"))
     if not corpus:
         return None
     raws = [p.read_bytes() for p in corpus]

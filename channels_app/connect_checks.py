@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from channels_app import channel_cache
 from channels_app.adapters.base import AdapterError, get_adapter
 from channels_app.addresses import webhook_url
-from channels_app.kinds import CREDENTIAL_LABELS, ChannelKind, provider_for
+from channels_app.kinds import CREDENTIAL_LABELS, ChannelKind, provider_for, provider_spec
 from channels_app.models import Channel
 from core.crypto import SecretUnavailable
 
@@ -28,16 +28,6 @@ CONFIG_KEY = "connection"
 CONNECTED = "connected"
 FAILED = "failed"
 
-# Credentials a check cannot start without, per provider and kind. Telegram's webhook secret is not
-# here: it is generated when missing.
-REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
-    ("telegram", ChannelKind.TELEGRAM): ("bot_token",),
-    ("twilio", ChannelKind.SMS): ("account_sid", "auth_token"),
-    ("twilio", ChannelKind.WHATSAPP): ("account_sid", "auth_token"),
-    ("meta", ChannelKind.WHATSAPP): ("access_token",),
-    ("meta", ChannelKind.MESSENGER): ("page_access_token",),
-    ("meta", ChannelKind.INSTAGRAM): ("page_access_token",),
-}
 # Settings that change which account the credentials must reach.
 CHECKED_SETTINGS = ("provider", "phone_number_id", "page_id")
 
@@ -74,8 +64,15 @@ class Connection:
         return self.status == FAILED
 
 
+def required_credentials(channel: Channel) -> tuple[str, ...] | None:
+    """What the check of this channel's provider cannot start without (ProviderSpec.check_requires);
+    None when its provider has no check."""
+    provider = provider_spec(channel.kind, channel.config)
+    return provider.check_requires if provider and provider.check_requires else None
+
+
 def is_checkable(channel: Channel) -> bool:
-    return (provider_for(channel.kind, channel.config), channel.kind) in REQUIRED
+    return required_credentials(channel) is not None
 
 
 def should_check_after_update(
@@ -102,7 +99,9 @@ def do_check_connection(*, channel: Channel, base_url: str) -> Connection:
         _ensure_webhook_secret(channel)
     url = webhook_url(channel, base=base_url) or ""
     missing = [
-        str(CREDENTIAL_LABELS[f]) for f in REQUIRED[provider, channel.kind] if not channel.credentials.get(f)
+        str(CREDENTIAL_LABELS[f])
+        for f in required_credentials(channel) or ()
+        if not channel.credentials.get(f)
     ]
     adapter = get_adapter(provider)
     account, error = "", ""

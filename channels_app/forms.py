@@ -5,12 +5,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from channels_app.demo import ACCEPT_INBOUND_FLAG, DEMO_FLAG
-from channels_app.kinds import CREDENTIAL_FIELDS, CREDENTIAL_LABELS, ChannelKind
+from channels_app.kinds import CREDENTIAL_FIELDS, CREDENTIAL_LABELS, kind_choices
 from channels_app.settings_fields import fields_for
 
 
 class ChannelForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=ChannelKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=kind_choices)
     name = forms.CharField(label=_("Name"), max_length=120)
     address = forms.CharField(label=_("Address"), max_length=255, required=False)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
@@ -54,7 +54,7 @@ class ChannelForm(forms.Form):
         # The kind is chosen before the form is shown and never changes afterwards.
         self.fields["kind"].disabled = True
         self.is_demo = bool(config and config.get(DEMO_FLAG) is True)
-        if self.is_demo:
+        if config and self.is_demo:
             self.fields["demo_accept_inbound"] = forms.BooleanField(
                 label=_("Accept incoming webhook deliveries"),
                 required=False,

@@ -14,6 +14,14 @@ from django.utils import timezone
 from channels_app.adapters.base import AdapterError, Ignored, get_adapter
 from channels_app.inbound_models import InboundEvent, InboundStatus
 from channels_app.normalized import NormalizedMessage, ParsedItem, StatusUpdate
+from channels_app.outbound_status import do_apply_status_update
+from channels_app.pipeline_points import (
+    InboundItem,
+    RecordAutomatedMail,
+    RecordInboundMessage,
+    RecordInboundRun,
+)
+from core import events, realtime
 
 logger = logging.getLogger(__name__)
 MAX_ERROR_LENGTH = 2000
@@ -38,8 +46,6 @@ def process_event(*, event_id: int) -> str:
 
 def process_pending(*, limit: int = 200) -> int:
     """Claim and process up to `limit` pending events in one go (cheaper than one task each)."""
-    from core import realtime
-
     done = 0
     while done < limit:
         # Browser updates go out per small chunk: batched for speed, yet never held back for long.
@@ -143,19 +149,19 @@ def _parse(event: InboundEvent) -> list[ParsedItem] | None:
 
 
 def _record_run(run: list[tuple[InboundEvent, list[ParsedItem]]]) -> None:
-    from tickets.inbound_batch import InboundItem, do_record_inbound_batch
-
     if not run:
         return
     try:
         with transaction.atomic():  # a savepoint: on any error the run is redone event by event
-            do_record_inbound_batch(
-                items=[
-                    InboundItem(channel=event.channel, message=item, event=event)
-                    for event, items in run
-                    for item in items
-                    if isinstance(item, NormalizedMessage)
-                ]
+            events.require_interceptor(
+                RecordInboundRun(
+                    items=[
+                        InboundItem(channel=event.channel, message=item, event=event)
+                        for event, items in run
+                        for item in items
+                        if isinstance(item, NormalizedMessage)
+                    ]
+                )
             )
             InboundEvent.objects.filter(pk__in=[event.pk for event, _ in run]).update(
                 status=InboundStatus.DONE, error="", processed_at=timezone.now(), attempts=F("attempts") + 1
@@ -175,9 +181,6 @@ def _record_run(run: list[tuple[InboundEvent, list[ParsedItem]]]) -> None:
 
 def _process_claimed(event: InboundEvent, items: list[ParsedItem] | None = None) -> None:
     """Apply one event in its own savepoint; `items` are its already parsed contents, if any."""
-    from tickets.automated_mail import do_record_automated_mail
-    from tickets.services import do_apply_status_update, do_record_inbound_message
-
     event.attempts += 1
     event.outcome = ""
     adapter = get_adapter(event.provider)
@@ -192,10 +195,14 @@ def _process_claimed(event: InboundEvent, items: list[ParsedItem] | None = None)
                 if isinstance(item, NormalizedMessage) and item.automated:
                     # Auto-replies and bounces: never a customer, never a new conversation.
                     outcomes.append(
-                        do_record_automated_mail(channel=event.channel, message=item, event=event)
+                        events.require_interceptor(
+                            RecordAutomatedMail(channel=event.channel, message=item, event=event)
+                        )
                     )
                 elif isinstance(item, NormalizedMessage):
-                    do_record_inbound_message(channel=event.channel, message=item, event=event)
+                    events.require_interceptor(
+                        RecordInboundMessage(channel=event.channel, message=item, event=event)
+                    )
                 elif isinstance(item, StatusUpdate):
                     do_apply_status_update(channel=event.channel, update=item)
             event.outcome = "; ".join(outcomes)[:MAX_OUTCOME_LENGTH]

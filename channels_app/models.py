@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from channels_app.kinds import ChannelKind, provider_for
+from channels_app.kinds import ChannelKind, kind_choices, provider_for
 from core.crypto import mask_secret, resolve_secret
 from core.fields import EncryptedJSONField
 
@@ -12,7 +12,7 @@ from core.fields import EncryptedJSONField
 class Channel(models.Model):
     """A connected inbox of one kind (an email address, a WhatsApp number, a Telegram bot, ...)."""
 
-    kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=kind_choices)
     name = models.CharField(_("name"), max_length=120)
     # Public address of the inbox: email address, phone number, bot username, page id, site domain.
     address = models.CharField(_("address"), max_length=255, blank=True)

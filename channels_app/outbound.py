@@ -10,6 +10,7 @@ from django.db import transaction
 from channels_app.adapters.base import AdapterError, get_adapter
 from channels_app.kinds import provider_for
 from channels_app.models import Channel, OutboundMessage, OutboundStatus
+from channels_app.outbound_status import do_apply_status_update, do_record_send_failure
 
 logger = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 6
@@ -48,8 +49,6 @@ class RetryLater(Exception):
 
 def do_send(*, outbound_id: int) -> str:
     """Send one queued message. Raises RetryLater on a temporary failure that has attempts left."""
-    from tickets.services import do_apply_status_update, do_record_send_failure
-
     with transaction.atomic():
         # The row lock keeps a redelivered task from sending the same message twice concurrently.
         outbound = (

@@ -11,6 +11,9 @@ Sources (limits as documented when this was written):
   25 MB, PDF files 25 MB. One attachment per message on both.
 - Email: a configurable total (EMAIL_ATTACHMENTS_MAX_BYTES); web chat and API get links.
 Our own storage ceiling (MAX_ATTACHMENT_BYTES) applies on top of every limit.
+
+The rules below are attached to the kinds (and providers) in ``channels_app/builtin_kinds.py``; a kind
+without one sends any file up to the storage ceiling, as a link.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from channels_app.kinds import ChannelKind, provider_for
+from channels_app.kinds import find_kind
 
 MB = 1024 * 1024
 
@@ -65,39 +68,48 @@ def _types(limit: int, *groups: tuple[str, ...]) -> dict[str, int]:
     return {content_type: limit for group in groups for content_type in group}
 
 
-def rule_for(kind: str, config: dict | None = None) -> MediaRule:
-    provider = provider_for(kind, config)
-    if kind == ChannelKind.WHATSAPP and provider == "twilio":
-        return MediaRule(
-            types=_types(5 * MB, IMAGES) | _types(16 * MB, WA_AUDIO, WA_VIDEO, ("application/pdf",)),
-            max_count=1,
-        )
-    if kind == ChannelKind.WHATSAPP:
-        return MediaRule(
-            types=_types(5 * MB, IMAGES) | _types(16 * MB, WA_AUDIO, WA_VIDEO) | _types(100 * MB, OFFICE),
-            max_count=1,
-        )
-    if kind == ChannelKind.SMS:
-        return MediaRule(types=_types(5 * MB, IMAGES, ("image/gif",)), max_count=10, max_total=5 * MB)
-    if kind == ChannelKind.TELEGRAM:
-        return MediaRule(
-            types=_types(5 * MB, IMAGES)
-            | _types(20 * MB, ("image/gif", "application/pdf", "application/zip")),
-            max_count=1,
-        )
-    if kind == ChannelKind.MESSENGER:
-        return MediaRule(types=None, max_count=1, max_each=25 * MB)
-    if kind == ChannelKind.INSTAGRAM:
-        return MediaRule(
-            types=_types(8 * MB, IMAGES, ("image/gif",))
-            | _types(25 * MB, ("audio/aac", "audio/mp4", "audio/wav", "video/mp4", "video/quicktime"))
-            | _types(25 * MB, ("application/pdf",)),
-            max_count=1,
-        )
-    if kind == ChannelKind.EMAIL:
-        total = settings.EMAIL_ATTACHMENTS_MAX_BYTES
-        return MediaRule(types=None, max_count=20, max_each=total, max_total=total)
+WHATSAPP_CLOUD = MediaRule(
+    types=_types(5 * MB, IMAGES) | _types(16 * MB, WA_AUDIO, WA_VIDEO) | _types(100 * MB, OFFICE),
+    max_count=1,
+)
+WHATSAPP_TWILIO = MediaRule(
+    types=_types(5 * MB, IMAGES) | _types(16 * MB, WA_AUDIO, WA_VIDEO, ("application/pdf",)),
+    max_count=1,
+)
+MMS = MediaRule(types=_types(5 * MB, IMAGES, ("image/gif",)), max_count=10, max_total=5 * MB)
+TELEGRAM = MediaRule(
+    types=_types(5 * MB, IMAGES) | _types(20 * MB, ("image/gif", "application/pdf", "application/zip")),
+    max_count=1,
+)
+MESSENGER = MediaRule(types=None, max_count=1, max_each=25 * MB)
+INSTAGRAM = MediaRule(
+    types=_types(8 * MB, IMAGES, ("image/gif",))
+    | _types(25 * MB, ("audio/aac", "audio/mp4", "audio/wav", "video/mp4", "video/quicktime"))
+    | _types(25 * MB, ("application/pdf",)),
+    max_count=1,
+)
+
+
+def email_rule() -> MediaRule:
+    # A function: the total is a setting, read when a reply is checked rather than at import.
+    total = settings.EMAIL_ATTACHMENTS_MAX_BYTES
+    return MediaRule(types=None, max_count=20, max_each=total, max_total=total)
+
+
+def links_rule() -> MediaRule:
+    """Kinds that get links (web chat, API) and kinds that declare no rule: the storage ceiling only."""
     return MediaRule(types=None, max_count=10, max_each=settings.MAX_ATTACHMENT_BYTES)
+
+
+def rule_for(kind: str, config: dict | None = None) -> MediaRule:
+    """The rule of the channel's provider when it has its own, else its kind's."""
+    spec = find_kind(kind)
+    if spec is None:
+        return links_rule()
+    media = spec.provider(config).media or spec.media
+    if media is None:
+        return links_rule()
+    return media() if callable(media) else media
 
 
 def effective_type(filename: str, declared: str) -> str:

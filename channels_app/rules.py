@@ -10,15 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from django.db.models import Max
 from django.utils import timezone
-
-if TYPE_CHECKING:
-    from channels_app.models import Channel
-    from profiles.models import Customer
-    from tickets.models import Conversation
 
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -73,34 +66,13 @@ class WindowState:
     closes_at: datetime | None  # None when the customer never wrote on this channel
 
 
-def whatsapp_window(
-    *,
-    channel: Channel,
-    customer: Customer | int | None = None,
-    conversation: Conversation | None = None,
-    now: datetime | None = None,
-) -> WindowState:
-    """The 24-hour customer-service window for one customer on one WhatsApp number.
+def whatsapp_window(*, last_inbound_at: datetime | None, now: datetime | None = None) -> WindowState:
+    """The 24-hour customer-service window that the customer's last inbound message opened.
 
-    It follows the customer's last inbound message on that channel, in any conversation: WhatsApp counts
-    per customer and business number, not per ticket.
+    WhatsApp counts per customer and business number, not per ticket, so the caller passes the last
+    inbound message of that customer on that channel in any conversation (tickets.selectors does).
     """
-    from tickets.models import Direction, Message
-
-    customer_id: int | None
-    if isinstance(customer, int):
-        customer_id = customer
-    elif customer is not None:
-        customer_id = customer.pk
-    elif conversation is not None:
-        customer_id = conversation.customer_id
-    else:
-        raise ValueError("whatsapp_window needs a customer or a conversation")
-    now = now or timezone.now()
-    last = Message.objects.filter(
-        channel=channel, direction=Direction.INBOUND, conversation__customer_id=customer_id
-    ).aggregate(last=Max("created_at"))["last"]
-    if last is None:
+    if last_inbound_at is None:
         return WindowState(open=False, closes_at=None)
-    closes_at = last + WHATSAPP_WINDOW
-    return WindowState(open=now < closes_at, closes_at=closes_at)
+    closes_at = last_inbound_at + WHATSAPP_WINDOW
+    return WindowState(open=(now or timezone.now()) < closes_at, closes_at=closes_at)

@@ -1,7 +1,8 @@
-"""The non-secret settings (``Channel.config``) an admin can edit per channel kind, as form fields.
+"""The non-secret settings (``Channel.config``) an admin can edit on a channel, as form fields.
 
-Each adapter reads its keys from ``channel.config``; this module is the one place that says which keys
-exist for which kind, how they are edited and how the form's values become config values.
+Each adapter reads its keys from ``channel.config``. A kind's own fields are listed on its KindSpec
+(``channels_app/builtin_kinds.py`` takes them from here); every kind also gets the common ones, and a
+kind that runs on several providers gets the provider choice built from its spec.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from channels_app.kinds import ChannelKind
-
-ALL_KINDS = tuple(ChannelKind.values)
+from channels_app.kinds import KindSpec, kind_spec
 
 
 def _lines(value: str) -> list[str]:
@@ -46,162 +45,154 @@ def _region(value: str) -> str:
 @dataclass(frozen=True)
 class SettingField:
     key: str
-    kinds: tuple[str, ...]
     make: Callable[[], forms.Field]
     # Turns the cleaned form value into what is stored in config (and back for the initial value).
     to_config: Callable[[Any], Any] = lambda value: value
     to_form: Callable[[Any], Any] = lambda value: value
 
 
-SETTING_FIELDS: tuple[SettingField, ...] = (
-    SettingField(
-        "threading",
-        ALL_KINDS,
-        lambda: forms.ChoiceField(
-            label=_("When a customer with an open conversation writes here"),
-            choices=[
-                ("continue", _("Continue their open conversation, whatever channel it started on")),
-                ("new", _("Always start a new conversation")),
-            ],
-            initial="continue",
-            required=False,
-        ),
-        to_config=lambda value: value or "continue",
+THREADING = SettingField(
+    "threading",
+    lambda: forms.ChoiceField(
+        label=_("When a customer with an open conversation writes here"),
+        choices=[
+            ("continue", _("Continue their open conversation, whatever channel it started on")),
+            ("new", _("Always start a new conversation")),
+        ],
+        initial="continue",
+        required=False,
     ),
-    SettingField(
-        "provider",
-        (ChannelKind.WHATSAPP,),
-        lambda: forms.ChoiceField(
-            label=_("Provider"),
-            choices=[("meta", _("Meta WhatsApp Cloud API")), ("twilio", "Twilio")],
-            initial="meta",
-            required=False,
-        ),
-        to_config=lambda value: value or "meta",
+    to_config=lambda value: value or "continue",
+)
+# Fields every kind has, before its own.
+COMMON_FIELDS: tuple[SettingField, ...] = (THREADING,)
+
+PHONE_NUMBER_ID = SettingField(
+    "phone_number_id",
+    lambda: forms.CharField(
+        label=_("Phone number ID"),
+        required=False,
+        max_length=64,
+        help_text=_("From Meta's WhatsApp Manager; not needed for Twilio."),
     ),
-    SettingField(
-        "phone_number_id",
-        (ChannelKind.WHATSAPP,),
-        lambda: forms.CharField(
-            label=_("Phone number ID"),
-            required=False,
-            max_length=64,
-            help_text=_("From Meta's WhatsApp Manager; not needed for Twilio."),
-        ),
+)
+PAGE_ID = SettingField(
+    "page_id", lambda: forms.CharField(label=_("Page or account ID"), required=False, max_length=64)
+)
+MESSAGING_SERVICE_SID = SettingField(
+    "messaging_service_sid",
+    lambda: forms.CharField(
+        label=_("Messaging service SID"),
+        required=False,
+        max_length=64,
+        help_text=_("Optional; when set, replies are sent through the service instead of the number."),
     ),
-    SettingField(
-        "page_id",
-        (ChannelKind.MESSENGER, ChannelKind.INSTAGRAM),
-        lambda: forms.CharField(label=_("Page or account ID"), required=False, max_length=64),
+)
+DEFAULT_REGION = SettingField(
+    "default_region",
+    lambda: forms.CharField(
+        label=_("Default country for phone numbers"),
+        required=False,
+        max_length=2,
+        help_text=_("Numbers written without a country code are read as numbers of this country."),
     ),
-    SettingField(
-        "messaging_service_sid",
-        (ChannelKind.SMS,),
-        lambda: forms.CharField(
-            label=_("Messaging service SID"),
-            required=False,
-            max_length=64,
-            help_text=_("Optional; when set, replies are sent through the service instead of the number."),
-        ),
+    to_config=_region,
+)
+ALLOWED_ORIGINS = SettingField(
+    "allowed_origins",
+    lambda: forms.CharField(
+        label=_("Allowed websites"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "https://shop.example.com"}),
+        help_text=_("One origin per line. Leave empty to allow any website."),
     ),
-    SettingField(
-        "default_region",
-        (ChannelKind.SMS, ChannelKind.WHATSAPP),
-        lambda: forms.CharField(
-            label=_("Default country for phone numbers"),
-            required=False,
-            max_length=2,
-            help_text=_("Numbers written without a country code are read as numbers of this country."),
-        ),
-        to_config=_region,
+    to_config=_origins,
+    to_form=lambda value: "\n".join(value or []),
+)
+CALLBACK_URL = SettingField(
+    "callback_url",
+    lambda: forms.URLField(
+        label=_("Callback URL"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Replies and status changes are POSTed here, signed with the signing secret."),
     ),
-    SettingField(
-        "allowed_origins",
-        (ChannelKind.WEBCHAT,),
-        lambda: forms.CharField(
-            label=_("Allowed websites"),
-            required=False,
-            widget=forms.Textarea(attrs={"rows": 3, "placeholder": "https://shop.example.com"}),
-            help_text=_("One origin per line. Leave empty to allow any website."),
-        ),
-        to_config=_origins,
-        to_form=lambda value: "\n".join(value or []),
+)
+MEDIA_HOSTS = SettingField(
+    "media_hosts",
+    lambda: forms.CharField(
+        label=_("Hosts attachments may be downloaded from"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "files.example.com"}),
+        help_text=_("One host per line; “.example.com” allows every subdomain."),
     ),
-    SettingField(
-        "callback_url",
-        (ChannelKind.API,),
-        lambda: forms.URLField(
-            label=_("Callback URL"),
-            required=False,
-            assume_scheme="https",
-            help_text=_("Replies and status changes are POSTed here, signed with the signing secret."),
-        ),
-    ),
-    SettingField(
-        "media_hosts",
-        (ChannelKind.API,),
-        lambda: forms.CharField(
-            label=_("Hosts attachments may be downloaded from"),
-            required=False,
-            widget=forms.Textarea(attrs={"rows": 2, "placeholder": "files.example.com"}),
-            help_text=_("One host per line; “.example.com” allows every subdomain."),
-        ),
-        to_config=lambda value: [line.lower() for line in _lines(value)],
-        to_form=lambda value: "\n".join(value or []),
-    ),
+    to_config=lambda value: [line.lower() for line in _lines(value)],
+    to_form=lambda value: "\n".join(value or []),
 )
 
 
 def _email_fields() -> tuple[SettingField, ...]:
-    email = (ChannelKind.EMAIL,)
     security = [("ssl", _("TLS (SSL)")), ("starttls", "STARTTLS"), ("none", _("None (local servers only)"))]
 
     def port(label):
         return lambda: forms.IntegerField(label=label, required=False, min_value=1, max_value=65535)
 
     return (
-        SettingField("from_name", email, lambda: forms.CharField(label=_("Sender name"), required=False)),
-        SettingField("smtp_host", email, lambda: forms.CharField(label=_("SMTP server"), required=False)),
-        SettingField("smtp_port", email, port(_("SMTP port"))),
+        SettingField("from_name", lambda: forms.CharField(label=_("Sender name"), required=False)),
+        SettingField("smtp_host", lambda: forms.CharField(label=_("SMTP server"), required=False)),
+        SettingField("smtp_port", port(_("SMTP port"))),
         SettingField(
             "smtp_security",
-            email,
             lambda: forms.ChoiceField(
                 label=_("SMTP security"), choices=security, initial="starttls", required=False
             ),
             to_config=lambda value: value or "starttls",
         ),
-        SettingField("smtp_user", email, lambda: forms.CharField(label=_("SMTP user"), required=False)),
+        SettingField("smtp_user", lambda: forms.CharField(label=_("SMTP user"), required=False)),
         SettingField(
             "imap_host",
-            email,
             lambda: forms.CharField(
                 label=_("IMAP server"),
                 required=False,
                 help_text=_("Set it to fetch mail from the mailbox every minute; leave empty for webhooks."),
             ),
         ),
-        SettingField("imap_port", email, port(_("IMAP port"))),
+        SettingField("imap_port", port(_("IMAP port"))),
         SettingField(
             "imap_security",
-            email,
             lambda: forms.ChoiceField(
                 label=_("IMAP security"), choices=security, initial="ssl", required=False
             ),
             to_config=lambda value: value or "ssl",
         ),
-        SettingField("imap_user", email, lambda: forms.CharField(label=_("IMAP user"), required=False)),
+        SettingField("imap_user", lambda: forms.CharField(label=_("IMAP user"), required=False)),
         SettingField(
             "imap_folder",
-            email,
             lambda: forms.CharField(label=_("IMAP folder"), required=False, initial="INBOX"),
             to_config=lambda value: value or "INBOX",
         ),
     )
 
 
-SETTING_FIELDS = SETTING_FIELDS + _email_fields()
+EMAIL_FIELDS = _email_fields()
+
+
+def provider_field(spec: KindSpec) -> SettingField:
+    """The choice of provider for a kind that runs on several, from its spec."""
+    default = spec.default_provider
+    return SettingField(
+        "provider",
+        lambda: forms.ChoiceField(
+            label=_("Provider"),
+            choices=[(provider.name, provider.label or provider.name) for provider in spec.providers],
+            initial=default,
+            required=False,
+        ),
+        to_config=lambda value: value or default,
+    )
 
 
 def fields_for(kind: str) -> list[SettingField]:
-    return [field for field in SETTING_FIELDS if kind in field.kinds]
+    spec = kind_spec(kind)
+    choice = [provider_field(spec)] if len(spec.providers) > 1 else []
+    return [*COMMON_FIELDS, *choice, *spec.settings_fields]

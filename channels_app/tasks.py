@@ -89,19 +89,6 @@ def sweep_outbound() -> int:
     return len(overdue)
 
 
-@shared_task(name="channels_app.tasks.fetch_attachment", bind=True, max_retries=5, acks_late=True)
-def fetch_attachment(self, attachment_id: int) -> str:
-    from channels_app.adapters.base import AdapterError
-    from channels_app.media import do_fetch_attachment
-
-    try:
-        return do_fetch_attachment(attachment_id=attachment_id)
-    except AdapterError as exc:
-        if exc.permanent:
-            raise
-        raise self.retry(countdown=30 * 2**self.request.retries) from exc
-
-
 @shared_task(name="channels_app.tasks.poll_mailboxes")
 def poll_mailboxes() -> dict:
     from channels_app.email.imap import poll_all

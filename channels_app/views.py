@@ -14,7 +14,7 @@ from channels_app.connect_checks import (
     should_check_after_update,
 )
 from channels_app.forms import ChannelForm
-from channels_app.kinds import ChannelKind
+from channels_app.kinds import ChannelKind, find_kind, kind_choices
 from channels_app.models import Channel
 from channels_app.selectors import channel_for_settings, channels_for_settings
 from channels_app.services import ChannelError, do_create_channel, do_update_channel
@@ -43,11 +43,11 @@ def _report(request, connection: Connection | None, *, saved: str) -> None:
 @requires(roles.MANAGE_CHANNELS)
 def channel_create(request):
     kind = request.GET.get("kind", "")
-    if kind not in ChannelKind.values:
+    if find_kind(kind) is None:
         return render(
             request,
             "channels_app/channel_kind_picker.html",
-            {"kinds": ChannelKind.choices, "section": "channels"},
+            {"kinds": kind_choices(), "section": "channels"},
         )
     form = ChannelForm(request.POST or None, kind=kind)
     if request.method == "POST" and form.is_valid():

@@ -44,7 +44,7 @@ class DomainEvent:
 # ---- conversations and messages -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MessageReceived(DomainEvent):
     """A customer's message was stored in a conversation (inbound pipeline, web chat, API channel)."""
 
@@ -58,7 +58,7 @@ class MessageReceived(DomainEvent):
     sent_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class MessageSent(DomainEvent):
     """An outgoing message was recorded in a conversation (agent reply, automated message); its delivery
     is followed by `OutboundStatusChanged`."""
@@ -69,9 +69,10 @@ class MessageSent(DomainEvent):
     customer_id: int
     channel_id: int
     author_id: int | None
+    new_conversation: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ConversationCreated(DomainEvent):
     name: ClassVar[str] = "conversation.created"
     conversation_id: int
@@ -79,7 +80,7 @@ class ConversationCreated(DomainEvent):
     channel_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ConversationAssigned(DomainEvent):
     name: ClassVar[str] = "conversation.assigned"
     conversation_id: int
@@ -88,7 +89,7 @@ class ConversationAssigned(DomainEvent):
     actor_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ConversationResolved(DomainEvent):
     name: ClassVar[str] = "conversation.resolved"
     conversation_id: int
@@ -96,7 +97,7 @@ class ConversationResolved(DomainEvent):
     actor_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ConversationReopened(DomainEvent):
     """A resolved or snoozed conversation became open again: by an agent, or by the customer writing."""
 
@@ -106,7 +107,7 @@ class ConversationReopened(DomainEvent):
     actor_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SlaBreached(DomainEvent):
     name: ClassVar[str] = "sla.breached"
     conversation_id: int
@@ -114,7 +115,7 @@ class SlaBreached(DomainEvent):
     due_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class OutboundStatusChanged(DomainEvent):
     """A provider moved an outgoing message forward (queued → sent → delivered → read, or failed)."""
 
@@ -128,13 +129,13 @@ class OutboundStatusChanged(DomainEvent):
 # ---- customers ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CustomerCreated(DomainEvent):
     name: ClassVar[str] = "customer.created"
     customer_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CustomersMerged(DomainEvent):
     name: ClassVar[str] = "customer.merged"
     kept_id: int
@@ -142,13 +143,13 @@ class CustomersMerged(DomainEvent):
     actor_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CustomerErased(DomainEvent):
     name: ClassVar[str] = "customer.erased"
     customer_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CustomerEventRecorded(DomainEvent):
     """A touchpoint from the events API or an import (`order_placed`, `signed_up`, ...)."""
 
@@ -162,7 +163,7 @@ class CustomerEventRecorded(DomainEvent):
 # ---- surveys --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SurveyAnswered(DomainEvent):
     name: ClassVar[str] = "survey.answered"
     response_id: int
@@ -170,6 +171,7 @@ class SurveyAnswered(DomainEvent):
     customer_id: int | None
     conversation_id: int | None
     score: int | None
+    detractor: bool
 
 
 # ---- publishing -----------------------------------------------------------------------------------
@@ -208,16 +210,22 @@ def publish_many(events: Iterable[DomainEvent]) -> None:
 
 
 def deliver(events: Sequence[DomainEvent]) -> None:
-    """Run the handlers for events whose transaction has committed (public for tests of a handler)."""
+    """Run the handlers for events whose transaction has committed (public for the batch writers that
+    commit on their own connection, and for tests of a handler).
+
+    Batch handlers first, each with all the events of its type; then the per-event handlers, in the
+    order the events were published, so a subscriber sees `conversation.created` before that
+    conversation's `message.received`.
+    """
     by_type: dict[type[DomainEvent], list[DomainEvent]] = defaultdict(list)
     for event in events:
         by_type[type(event)].append(event)
     for event_type, same in by_type.items():
         for batch_handler in list(_batch_handlers.get(event_type, ())):
             _run(batch_handler, same)
-        for handler in list(_handlers.get(event_type, ())):
-            for event in same:
-                _run(handler, event)
+    for event in events:
+        for handler in list(_handlers.get(type(event), ())):
+            _run(handler, event)
 
 
 def _run(handler: Callable[[Any], None], argument: Any) -> None:
@@ -279,14 +287,15 @@ def intercept_all(call: Interception) -> list[Any]:
 
 
 def require_interceptor(call: Interception) -> Any:
-    """Like `intercept_first`, for points that must be handled (the pipeline's recorder)."""
+    """Hand `call` to the one handler that owns its point (the pipeline's recorder) and return what it
+    returns, None included; a point nobody handles is a wiring error, not something to skip."""
     handlers = interceptors(type(call))
     if not handlers:
         raise LookupError(f"nothing handles {type(call).__name__}: is the app that records it installed?")
-    return intercept_first(call)
+    return handlers[0](call)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class EventCatalogueEntry:
     name: str
     event_type: type[DomainEvent]

@@ -8,7 +8,8 @@ from celery import shared_task
 from django.utils import timezone
 
 
-@shared_task(name="core.tasks.heartbeat")
+# The name predates the core package; task names are wire identifiers, kept for queued messages.
+@shared_task(name="cxm.tasks.heartbeat")
 def heartbeat(*, name: str = "beat") -> str:
     """Beat-driven liveness mark: proves beat schedules, the realtime queue flows and workers reach the DB."""
     from core.models import ServiceHeartbeat

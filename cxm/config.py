@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import environ
 
+from channels_app.kinds import provider_base_urls
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Public on purpose: it marks a development install and is refused by production settings.
@@ -24,12 +26,6 @@ DEFAULT_SECRET_KEY = "insecure-development-key-change-me-0123456789abcdefghijklm
 
 ENVIRONMENTS = ("development", "production")
 
-# Where outbound provider calls go; tests and staging point these at local stub servers.
-PROVIDER_BASE_URLS = {
-    "twilio": ("TWILIO_API_BASE_URL", "https://api.twilio.com"),
-    "meta": ("META_GRAPH_BASE_URL", "https://graph.facebook.com/v21.0"),
-    "telegram": ("TELEGRAM_API_BASE_URL", "https://api.telegram.org"),
-}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -356,6 +352,8 @@ def load_config(env: Mapping[str, str]) -> Config:
         outbound_allowed_hosts=parse_outbound_hosts(env, "OUTBOUND_ALLOWED_HOSTS"),
         provider_base_urls={
             provider: parse_http_url(env, variable, default) or default
-            for provider, (variable, default) in PROVIDER_BASE_URLS.items()
+            # Where outbound provider calls go, each movable by its variable (tests and staging point
+            # them at local stub servers); the kinds' provider specs name both.
+            for provider, (variable, default) in provider_base_urls().items()
         },
     )

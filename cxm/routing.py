@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from channels_app.webchat.consumer import VisitorConsumer
 from cxm.consumers import AppConsumer
+from tickets.webchat.consumer import VisitorConsumer
 
 websocket_urlpatterns = [
     path("ws/app/", AppConsumer.as_asgi()),

@@ -247,7 +247,7 @@ CELERY_TASK_QUEUES = tuple(
     Queue(name, Exchange(name), routing_key=name) for name in ("realtime", "ingest", "bulk")
 )
 CELERY_TASK_ROUTES = {
-    "core.tasks.*": {"queue": "realtime"},
+    "cxm.tasks.*": {"queue": "realtime"},
     "channels_app.tasks.process_*": {"queue": "ingest"},
     "channels_app.tasks.sweep_*": {"queue": "ingest"},
     "channels_app.tasks.send_*": {"queue": "realtime"},
@@ -259,7 +259,12 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "core.tasks.heartbeat", "schedule": 15.0, "options": {"queue": "realtime"}},
+    "worker-heartbeat": {"task": "cxm.tasks.heartbeat", "schedule": 15.0, "options": {"queue": "realtime"}},
+    "announce-sla-breaches": {
+        "task": "tickets.tasks.announce_sla_breaches",
+        "schedule": 60.0,
+        "options": {"queue": "realtime"},
+    },
     "sweep-inbound": {
         "task": "channels_app.tasks.sweep_inbound",
         "schedule": 30.0,

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from core.events import CustomerEventRecorded, publish_many
 from profiles.models import CustomerEvent, Identity, IdentityKind, TimelineEntry
 from profiles.normalize import match_key
 from profiles.resolution import blocked_reason, rules_by_kind
@@ -130,9 +131,16 @@ def do_record_events(*, events: Sequence[EventInput], source: str = "api") -> li
                 continue
             for i, row in zip(pending, rows, strict=True):
                 outcomes[i] = EventOutcome(CREATED, event_id=row.pk, customer_id=row.customer_id)
-            from surveys.triggers import on_customer_events  # surveys builds on profiles, not back
-
-            on_customer_events(rows)
+            # Survey triggers and the like react once the batch commits, all of it in one delivery.
+            publish_many(
+                CustomerEventRecorded(
+                    event_id=row.pk,
+                    customer_id=row.customer_id,
+                    event_name=row.name,
+                    occurred_at=row.occurred_at,
+                )
+                for row in rows
+            )
             break
 
     for index, first in copies:

@@ -8,6 +8,9 @@ Locking: both profiles are locked in primary-key order before anything moves. In
 customer it writes to (and follows `merged_into` after locking, see `lock_customer`), so a message
 arriving mid-merge either lands before the merge and moves with it, or waits and lands on the survivor.
 A deadlock with a worker holding several customers is retried.
+
+Rows of the apps above profiles (conversations, survey answers) are moved by their own apps through the
+`merge_points` interceptors, in the same transaction; `CustomersMerged` is announced once it commits.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from django.db import OperationalError, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core.events import CustomersMerged, intercept_all, publish
 from profiles.attributes import STANDARD_FIELDS
+from profiles.merge_points import CustomersMerging, CustomersUnmerging, HistoryWeighed
 from profiles.models import (
     AuditAction,
     AuditEntry,
@@ -40,20 +45,13 @@ class MergeError(ValueError):
     pass
 
 
-def _moved_models() -> dict[str, Any]:
-    from surveys.models import Invitation, SurveyResponse
-    from tickets.models import Conversation
-
-    return {
-        "identity": Identity,
-        "conversation": Conversation,
-        "event": CustomerEvent,
-        "timeline": TimelineEntry,
-        "note": CustomerNote,
-        "survey_response": SurveyResponse,
-        # Who was asked when: fatigue rules must see the merged person's invitations too.
-        "survey_invitation": Invitation,
-    }
+# Profiles' own rows keyed by a customer; the apps above list theirs beside their merge interceptors.
+OWN_MOVED: dict[str, type[models.Model]] = {
+    "identity": Identity,
+    "event": CustomerEvent,
+    "timeline": TimelineEntry,
+    "note": CustomerNote,
+}
 
 
 _KEPT_FIELDS = (*STANDARD_FIELDS, "attributes", "consent", "last_seen_at", "created_at")
@@ -114,10 +112,13 @@ def _merge(survivor_id: int, merged_id: int, actor, reason: str) -> MergeLog:
         "survivor": {name: _dump(getattr(survivor, name)) for name in _KEPT_FIELDS},
         "moved": {},
     }
-    for label, model in _moved_models().items():
+    for label, model in OWN_MOVED.items():
         ids = list(model.objects.filter(customer_id=merged.pk).values_list("pk", flat=True))
         model.objects.filter(pk__in=ids).update(customer_id=survivor.pk)
         snapshot["moved"][label] = ids
+    moving = CustomersMerging(survivor_id=survivor.pk, merged_id=merged.pk)
+    intercept_all(moving)
+    snapshot["moved"].update(moving.moved)
 
     # Conflict policy: the survivor's own values win; the merged profile fills what the survivor lacks.
     for name in STANDARD_FIELDS:
@@ -171,6 +172,7 @@ def _merge(survivor_id: int, merged_id: int, actor, reason: str) -> MergeLog:
             "moved": {k: len(v) for k, v in snapshot["moved"].items()},
         },
     )
+    publish(CustomersMerged(kept_id=survivor.pk, merged_id=merged.pk, actor_id=getattr(actor, "pk", None)))
     return log
 
 
@@ -190,20 +192,20 @@ def _undo(log_id: int, actor) -> MergeLog:
         raise MergeError("the merged profile is no longer part of the survivor")
     snapshot = log.snapshot
 
-    models_by_label = _moved_models()
-    for label, ids in snapshot["moved"].items():
+    moved = snapshot["moved"]
+    for label, model in OWN_MOVED.items():
         # Only rows still on the survivor go back; whatever arrived after the merge stays with it.
-        models_by_label[label].objects.filter(pk__in=ids, customer_id=survivor.pk).update(
+        model.objects.filter(pk__in=moved.get(label, []), customer_id=survivor.pk).update(
             customer_id=merged.pk
         )
+    returning = CustomersUnmerging(survivor_id=survivor.pk, merged_id=merged.pk, moved=moved)
+    intercept_all(returning)
     # A message that arrived after the merge in one of the merged profile's conversations went to the
-    # survivor's timeline; it happened in that conversation, so its entry (and an answer to a survey
-    # about it) goes back with it instead of pointing from one profile into the other's history.
-    returned = snapshot["moved"].get("conversation", [])
-    for label in ("timeline", "survey_response"):
-        models_by_label[label].objects.filter(customer_id=survivor.pk, conversation_id__in=returned).update(
-            customer_id=merged.pk
-        )
+    # survivor's timeline; it happened in that conversation, so its entry goes back with it instead of
+    # pointing from one profile into the other's history.
+    TimelineEntry.objects.filter(
+        customer_id=survivor.pk, conversation_id__in=returning.returned_conversation_ids
+    ).update(customer_id=merged.pk)
     for name, value in snapshot["survivor"].items():
         setattr(survivor, name, _load(name, value))
     survivor.save(update_fields=list(snapshot["survivor"]))
@@ -229,14 +231,13 @@ def _undo(log_id: int, actor) -> MergeLog:
 
 def do_accept_suggestion(*, suggestion: MergeSuggestion, actor) -> MergeLog:
     """The profile with more history survives, so fewer rows move and links agents shared stay valid."""
-    from tickets.models import Conversation
-
     if suggestion.status != SuggestionStatus.OPEN:
         raise MergeError("this suggestion has already been decided")
-    counts = {
-        pk: Conversation.objects.filter(customer_id=pk).count()
-        for pk in (suggestion.customer_id, suggestion.other_id)
-    }
+    pair = (suggestion.customer_id, suggestion.other_id)
+    counts = dict.fromkeys(pair, 0)
+    for weights in intercept_all(HistoryWeighed(customer_ids=pair)):
+        for pk, weight in (weights or {}).items():
+            counts[pk] += weight
     survivor_id, merged_id = sorted(counts, key=lambda pk: (-counts[pk], pk))
     return do_merge(
         survivor=Customer(pk=survivor_id),

@@ -4,16 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class IdentityKind(models.TextChoices):
-    EMAIL = "email", _("Email")
-    PHONE = "phone", _("Phone")
-    WHATSAPP = "whatsapp", _("WhatsApp")
-    TELEGRAM = "telegram", _("Telegram")
-    MESSENGER = "messenger", _("Messenger")
-    INSTAGRAM = "instagram", _("Instagram")
-    WEBCHAT = "webchat", _("Web chat visitor")
-    EXTERNAL_ID = "external_id", _("External id")
+# Defined with the channels, whose adapters decide it; re-exported for the many imports from here.
+from channels_app.identity_kinds import IdentityKind
 
 
 class Customer(models.Model):

@@ -1,19 +1,30 @@
-"""Where personal data lives: one registry that erasure and export both read.
+"""Where personal data lives: one registry that erasure, export and retention all read.
 
 Each entry names a model field, what kind of personal data it holds, how erasure removes it, which of
 the person's row sets it is erased in (privacy_rows computes them) and whether the export carries it.
-Every other text, JSON, binary or file field of every installed model is listed in NOT_PERSONAL with a
+Every other text, JSON, binary or file field of every installed model is listed as not personal with a
 reason; tests/security/test_personal_data_registry.py fails on a field that is in neither, so a new
 field is classified when it is added, not after an erasure missed it.
+
+Profiles lists its own models and those below it. An app above profiles registers a `Provider` in its
+`ready()`: its entries, how to find the person's rows of its models, what of them the export carries,
+what must happen once they are erased, and the retention clean-ups of its data kinds. Profiles never
+imports those apps; it iterates the providers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
+
+if TYPE_CHECKING:
+    from profiles.privacy_export import ExportContext
+    from profiles.privacy_rows import PersonRows
 
 
 class Kind(StrEnum):
@@ -44,8 +55,7 @@ class Personal:
     exported: bool = True
 
 
-_M, _R = "tickets.Message", "messages"
-PERSONAL: tuple[Personal, ...] = (
+_OWN_PERSONAL: tuple[Personal, ...] = (
     Personal("profiles.Customer", "name", Kind.NAME, Erase.BLANK, "customers"),
     Personal("profiles.Customer", "company", Kind.NAME, Erase.BLANK, "customers"),
     Personal("profiles.Customer", "location", Kind.FREE_TEXT, Erase.BLANK, "customers"),
@@ -65,28 +75,6 @@ PERSONAL: tuple[Personal, ...] = (
     Personal("profiles.AuditEntry", "details", Kind.FREE_TEXT, Erase.SCRUB, "audit", False),
     Personal("profiles.BlockedIdentity", "value", Kind.IDENTIFIER, Erase.DELETE_ROW, "blocked", False),
     Personal("profiles.BlockedIdentity", "reason", Kind.FREE_TEXT, Erase.DELETE_ROW, "blocked", False),
-    Personal("tickets.Conversation", "subject", Kind.FREE_TEXT, Erase.BLANK, "conversations"),
-    Personal(_M, "subject", Kind.FREE_TEXT, Erase.BLANK, _R),
-    Personal(_M, "body", Kind.FREE_TEXT, Erase.BLANK, _R),
-    Personal(_M, "html", Kind.FREE_TEXT, Erase.BLANK, _R),
-    Personal(_M, "full_text", Kind.FREE_TEXT, Erase.BLANK, _R),
-    Personal(_M, "metadata", Kind.METADATA, Erase.BLANK, _R),
-    # Every id goes, not only those that spell a needle: many carry the handle where no text search
-    # sees it (WhatsApp's wamid holds the number in base64), and a kept Message-ID would let a later
-    # mail thread into the erased conversation through In-Reply-To.
-    Personal(_M, "provider_message_id", Kind.IDENTIFIER, Erase.MARKER, _R, False),
-    Personal("tickets.Attachment", "file", Kind.FILE, Erase.DELETE_FILE, "attachments"),
-    Personal("tickets.Attachment", "filename", Kind.NAME, Erase.DELETE_ROW, "attachments"),
-    Personal("tickets.Attachment", "content_id", Kind.IDENTIFIER, Erase.DELETE_ROW, "attachments", False),
-    Personal("tickets.Attachment", "source_url", Kind.IDENTIFIER, Erase.DELETE_ROW, "attachments", False),
-    Personal("tickets.Attachment", "reason", Kind.FREE_TEXT, Erase.DELETE_ROW, "attachments", False),
-    # Notes on the person's conversations are about the person, whoever wrote them.
-    Personal("tickets.InternalNote", "body", Kind.FREE_TEXT, Erase.BLANK, "internal_notes"),
-    Personal("surveys.Invitation", "recipient", Kind.CONTACT, Erase.BLANK, "invitations"),
-    Personal("surveys.Invitation", "token", Kind.IDENTIFIER, Erase.ROTATE, "invitations", False),
-    Personal("surveys.SurveyResponse", "comment", Kind.FREE_TEXT, Erase.BLANK, "responses"),
-    Personal("surveys.SurveyResponse", "answers", Kind.FREE_TEXT, Erase.BLANK, "responses"),
-    Personal("surveys.FollowUp", "note", Kind.FREE_TEXT, Erase.BLANK, "follow_ups"),
     Personal("channels_app.InboundEvent", "body", Kind.METADATA, Erase.BLANK, "inbound", False),
     Personal("channels_app.InboundEvent", "headers", Kind.METADATA, Erase.BLANK, "inbound", False),
     Personal("channels_app.InboundEvent", "error", Kind.FREE_TEXT, Erase.BLANK, "inbound", False),
@@ -117,7 +105,7 @@ class NotPersonal:
     reason: str
 
 
-NOT_PERSONAL: tuple[NotPersonal, ...] = (
+_OWN_NOT_PERSONAL: tuple[NotPersonal, ...] = (
     NotPersonal("admin.LogEntry", ("object_id",), "a row id"),
     NotPersonal("auth.Permission", (), "permission names of the code"),
     NotPersonal("auth.Group", (), "group names chosen by admins"),
@@ -163,23 +151,6 @@ NOT_PERSONAL: tuple[NotPersonal, ...] = (
         "profiles.CustomerImport", (), "the uploaded file is deleted once read; errors hold rows and codes"
     ),
     NotPersonal("profiles.RevokedKey", (), "keyed digests of revoked ids; they cannot be turned back"),
-    NotPersonal("tickets.Conversation", ("status", "priority"), "workflow states"),
-    NotPersonal("tickets.Message", ("direction",), "in or out"),
-    NotPersonal("tickets.Attachment", ("content_type", "status"), "a file type and a state"),
-    NotPersonal("tickets.SavedView", (), "agents' inbox filters"),
-    NotPersonal("tickets.BusinessHours", (), "the company's working hours"),
-    NotPersonal("tickets.Holiday", (), "the company's holidays"),
-    NotPersonal("tickets.SlaPolicy", (), "SLA settings"),
-    NotPersonal("tickets.Label", (), "labels shared by many conversations"),
-    NotPersonal("tickets.AssignmentRule", (), "assignment settings"),
-    NotPersonal("tickets.CannedResponse", (), "the company's reply templates"),
-    NotPersonal("surveys.Survey", (), "the company's questions"),
-    NotPersonal("surveys.Trigger", (), "when surveys are sent"),
-    NotPersonal(
-        "surveys.Invitation", ("medium", "trigger", "status", "reason", "locale"), "how and why it was sent"
-    ),
-    NotPersonal("surveys.SurveyResponse", ("medium", "locale"), "how it was answered"),
-    NotPersonal("surveys.FollowUp", ("outcome",), "a fixed outcome, kept for statistics"),
 )
 
 # Fields the registry must classify: anything that can hold words, ids, structures or files.
@@ -192,21 +163,65 @@ CLASSIFIED_TYPES = (
 )
 
 
+@dataclass(frozen=True)
+class Provider:
+    """What an app above profiles holds on a person, and how privacy tools reach it.
+
+    `collect` adds the app's row sets (named by its entries' `rows`) to the person's rows, and may
+    read what earlier providers found (a lower `order` runs first). `export` returns the app's sections
+    of customer.json; `sections` says where each of its models' rows are in it ("a.b": nested). `erased`
+    runs in the erasure's transaction after the rows are erased. `retention` maps a data kind
+    (profiles.retention.DataKind) to the clean-up of rows older than the cutoff, returning a count.
+    """
+
+    app: str
+    order: int
+    personal: tuple[Personal, ...] = ()
+    not_personal: tuple[NotPersonal, ...] = ()
+    collect: Callable[[PersonRows], None] | None = None
+    export: Callable[[ExportContext], dict[str, Any]] | None = None
+    sections: Mapping[str, str] = field(default_factory=dict)
+    erased: Callable[[PersonRows], None] | None = None
+    retention: Mapping[str, Callable[[datetime], int]] = field(default_factory=dict)
+
+
+_providers: dict[str, Provider] = {}
+
+
+def register(provider: Provider) -> None:
+    """Add (or replace) an app's provider; called from the app's `ready()`."""
+    _providers[provider.app] = provider
+
+
+def providers() -> list[Provider]:
+    return sorted(_providers.values(), key=lambda provider: (provider.order, provider.app))
+
+
+def personal_entries() -> tuple[Personal, ...]:
+    return (*_OWN_PERSONAL, *(entry for provider in providers() for entry in provider.personal))
+
+
+def not_personal_entries() -> tuple[NotPersonal, ...]:
+    return (*_OWN_NOT_PERSONAL, *(item for provider in providers() for item in provider.not_personal))
+
+
 def entries(model: str) -> list[Personal]:
-    return [entry for entry in PERSONAL if entry.model == model]
+    return [entry for entry in personal_entries() if entry.model == model]
 
 
 def exported_fields(model: str) -> list[str]:
     """The personal fields of `model` that the person's export carries, in registry order."""
-    return [entry.field for entry in PERSONAL if entry.model == model and entry.exported]
+    return [entry.field for entry in personal_entries() if entry.model == model and entry.exported]
 
 
 def by_model() -> Iterator[tuple[str, list[Personal]]]:
     seen: dict[str, list[Personal]] = {}
-    for entry in PERSONAL:
+    for entry in personal_entries():
         seen.setdefault(entry.model, []).append(entry)
     yield from seen.items()
 
 
 def is_not_personal(model: str, field: str) -> bool:
-    return any(item.model == model and (not item.fields or field in item.fields) for item in NOT_PERSONAL)
+    return any(
+        item.model == model and (not item.fields or field in item.fields) for item in not_personal_entries()
+    )

@@ -17,8 +17,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from core.events import CustomerErased, publish
 from profiles.audit import record
 from profiles.models import AuditAction, Customer
+from profiles.personal_data import providers
 from profiles.privacy_erase import erase_rows, redacted
 from profiles.privacy_export import EXPORT_FORMAT_VERSION, ExportFile, do_export_customer, export_data
 from profiles.privacy_rows import collect, person_ids
@@ -39,15 +41,6 @@ __all__ = [
 
 class ErasureError(ValueError):
     pass
-
-
-def _close_invitations(invitation_ids: list[int]) -> None:
-    """Their tokens were replaced already; closing them as well keeps the sender and the in-channel
-    answer path from acting on an invitation whose recipient is gone."""
-    from surveys.invitation_models import Invitation
-
-    now = timezone.now()
-    Invitation.objects.filter(pk__in=invitation_ids, expires_at__gt=now).update(expires_at=now)
 
 
 def _close_visitor_sockets(webchat_ids: list[str]) -> None:
@@ -116,7 +109,9 @@ def do_erase_customer(*, customer: Customer, actor, reason: str = "") -> None:
         found = collect(ids)
         counts, files = erase_rows(found.rows, secrets=found.secrets)
         counts["merged_profiles"] = len(ids) - 1
-        _close_invitations(found.rows["invitations"])
+        for provider in providers():
+            if provider.erased is not None:
+                provider.erased(found)
         # Signed visitors get their id from the site's user id: the site decides whether they return.
         anonymous = [visitor_id for visitor_id in found.webchat_ids if visitor_id.startswith("a")]
         do_revoke_keys(kind=WEBCHAT_VISITOR, values=anonymous)
@@ -139,7 +134,7 @@ def do_erase_customer(*, customer: Customer, actor, reason: str = "") -> None:
             try:
                 _close_visitor_sockets(found.webchat_ids)
                 _forget_realtime(
-                    conversation_ids=set(found.rows["conversations"]),
+                    conversation_ids=set(found.conversation_ids),
                     webchat_ids=found.webchat_ids,
                     needles=found.needles,
                 )
@@ -147,3 +142,4 @@ def do_erase_customer(*, customer: Customer, actor, reason: str = "") -> None:
                 logger.warning("erasure of customer %s: realtime cache not cleared", root.pk, exc_info=True)
 
         transaction.on_commit(after_commit)
+        publish(CustomerErased(customer_id=root.pk))

@@ -2,6 +2,8 @@
 
 The personal fields of each row come from profiles.personal_data, so a field added to the registry
 reaches the export without a change here; the ids, times and states around them are spelled out.
+Sections of the apps above profiles (conversations, survey answers) come from their providers, which
+build their rows with the helpers here so every section reads the same way.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import io
 import json
 import logging
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -28,36 +30,37 @@ from profiles.models import (
     MergeLog,
     TimelineEntry,
 )
-from profiles.personal_data import exported_fields
+from profiles.personal_data import exported_fields, providers
 from profiles.privacy_rows import person_ids
 
 logger = logging.getLogger(__name__)
 
 EXPORT_FORMAT_VERSION = 2
 
-# Where each model's rows are in customer.json ("conversations.messages": nested in each conversation).
-SECTIONS = {
+# Where each of profiles' models' rows are in customer.json; providers add theirs.
+_OWN_SECTIONS = {
     "profiles.Customer": "profile",
     "profiles.Identity": "identities",
     "profiles.CustomerNote": "notes",
     "profiles.CustomerEvent": "events",
     "profiles.TimelineEntry": "timeline",
     "profiles.MergeLog": "merge_history",
-    "tickets.Conversation": "conversations",
-    "tickets.Message": "conversations.messages",
-    "tickets.Attachment": "conversations.messages.attachments",
-    "tickets.InternalNote": "internal_notes",
-    "surveys.Invitation": "survey_invitations",
-    "surveys.SurveyResponse": "survey_responses",
-    "surveys.FollowUp": "survey_follow_ups",
 }
 
 
-def _iso(value: Any) -> Any:
+def export_sections() -> dict[str, str]:
+    """Where each model's rows are in customer.json ("conversations.messages": nested in each one)."""
+    sections = dict(_OWN_SECTIONS)
+    for provider in providers():
+        sections.update(provider.sections)
+    return sections
+
+
+def iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime | date) else value
 
 
-def _personal(obj: models.Model, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+def personal_values(obj: models.Model, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     fields = exported_fields(obj._meta.label)
     return {name: getattr(obj, name) for name in fields if name not in skip}
 
@@ -65,14 +68,14 @@ def _personal(obj: models.Model, *, skip: tuple[str, ...] = ()) -> dict[str, Any
 def _profile(customer: Customer) -> dict[str, Any]:
     return {
         "id": customer.pk,
-        **_personal(customer),
+        **personal_values(customer),
         "locale": customer.locale,
         "timezone": customer.timezone,
         "tags": [tag.name for tag in customer.tags.all()],
-        "created_at": _iso(customer.created_at),
-        "last_seen_at": _iso(customer.last_seen_at),
+        "created_at": iso(customer.created_at),
+        "last_seen_at": iso(customer.last_seen_at),
         "merged_into": customer.merged_into_id,
-        "erased_at": _iso(customer.erased_at),
+        "erased_at": iso(customer.erased_at),
     }
 
 
@@ -82,7 +85,18 @@ class ExportFile:
     storage_name: str
 
 
-def _attachment_path(message_id: int, filename: str, taken: set[str], attachment_id: int) -> str:
+@dataclass
+class ExportContext:
+    """What a provider's export gets: the person's profile ids, the files list to add stored files to,
+    and what earlier providers found (conversations) or counted for the audit entry."""
+
+    ids: list[int]
+    files: list[ExportFile] = field(default_factory=list)
+    conversation_ids: list[int] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def attachment_path(message_id: int, filename: str, taken: set[str], attachment_id: int) -> str:
     safe = filename.replace("/", "_").replace("\\", "_").strip(". ") or f"attachment-{attachment_id}"
     path = f"attachments/{message_id}/{safe}"
     if path in taken:
@@ -91,137 +105,32 @@ def _attachment_path(message_id: int, filename: str, taken: set[str], attachment
     return path
 
 
-def _row(obj: models.Model, **context: Any) -> dict[str, Any]:
-    return {"id": obj.pk, **{k: _iso(v) for k, v in context.items()}, **_personal(obj)}
-
-
-def _conversations(ids: list[int], files: list[ExportFile]) -> tuple[list[dict[str, Any]], list[int]]:
-    from tickets.models import Attachment, AttachmentStatus, Conversation, Message
-
-    taken: set[str] = set()
-
-    def attachment_row(message: Message, attachment: Attachment) -> dict[str, Any]:
-        item = {
-            "id": attachment.pk,
-            **_personal(attachment, skip=("file",)),
-            "content_type": attachment.content_type,
-            "size": attachment.size,
-            "status": attachment.status,
-            "file": None,
-        }
-        if attachment.file and attachment.status == AttachmentStatus.STORED:
-            path = _attachment_path(message.pk, attachment.filename, taken, attachment.pk)
-            item["file"] = path
-            files.append(ExportFile(path=path, storage_name=str(attachment.file.name)))
-        return item
-
-    def message_row(message: Message) -> dict[str, Any]:
-        delivery = getattr(message, "delivery", None) if message.direction == "out" else None
-        return _row(
-            message,
-            direction=message.direction,
-            channel=message.channel.name,
-            channel_kind=message.channel.kind,
-            created_at=message.created_at,
-            delivery_status=delivery.status if delivery else None,
-            delivery_status_at=delivery.status_at if delivery else None,
-        ) | {"attachments": [attachment_row(message, a) for a in message.attachments.all()]}
-
-    messages = Message.objects.select_related("channel", "delivery").prefetch_related(
-        models.Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))
-    )
-    conversations = list(
-        Conversation.objects.filter(customer_id__in=ids)
-        .select_related("channel")
-        .prefetch_related(models.Prefetch("messages", queryset=messages.order_by("created_at", "pk")))
-        .order_by("created_at", "pk")
-    )
-    rows = [
-        _row(
-            c,
-            customer_id=c.customer_id,
-            channel=c.channel.name,
-            channel_kind=c.channel.kind,
-            status=c.status,
-            created_at=c.created_at,
-            resolved_at=c.resolved_at,
-        )
-        | {"messages": [message_row(m) for m in c.messages.all()]}
-        for c in conversations
-    ]
-    return rows, [c.pk for c in conversations]
-
-
-def _surveys(ids: list[int], conversation_ids: list[int]) -> dict[str, list[dict[str, Any]]]:
-    from surveys.invitation_models import FollowUp, Invitation
-    from surveys.models import SurveyResponse
-
-    mine = models.Q(customer_id__in=ids) | models.Q(conversation_id__in=conversation_ids)
-    invitations = (
-        Invitation.objects.filter(mine).select_related("survey", "channel").order_by("created_at", "pk")
-    )
-    responses = SurveyResponse.objects.filter(mine).select_related("survey").order_by("created_at", "pk")
-    follow_ups = FollowUp.objects.filter(
-        models.Q(response__customer_id__in=ids) | models.Q(conversation_id__in=conversation_ids)
-    ).order_by("opened_at", "pk")
-    return {
-        "survey_invitations": [
-            _row(
-                i,
-                survey=i.survey.name,
-                medium=i.medium,
-                channel=i.channel.name if i.channel else None,
-                status=i.status,
-                created_at=i.created_at,
-                sent_at=i.sent_at,
-                answered_at=i.answered_at,
-            )
-            for i in invitations
-        ],
-        "survey_responses": [
-            _row(
-                r,
-                customer_id=r.customer_id,
-                survey=r.survey.name,
-                survey_kind=r.survey.kind,
-                score=r.score,
-                conversation_id=r.conversation_id,
-                invitation_id=r.invitation_id,
-                created_at=r.created_at,
-            )
-            for r in responses
-        ],
-        "survey_follow_ups": [
-            _row(
-                f,
-                response_id=f.response_id,
-                conversation_id=f.conversation_id,
-                outcome=f.outcome,
-                opened_at=f.opened_at,
-                closed_at=f.closed_at,
-            )
-            for f in follow_ups
-        ],
-    }
+def export_row(obj: models.Model, **context: Any) -> dict[str, Any]:
+    return {"id": obj.pk, **{k: iso(v) for k, v in context.items()}, **personal_values(obj)}
 
 
 def export_data(customer: Customer) -> tuple[dict[str, Any], list[ExportFile]]:
     """Everything held on the person, as JSON-ready data, plus the stored files to put beside it."""
-    from tickets.models import InternalNote
+    data, context = _export(customer)
+    return data, context.files
 
+
+def _export(customer: Customer) -> tuple[dict[str, Any], ExportContext]:
     ids = person_ids(customer)
     profiles = {c.pk: c for c in Customer.objects.filter(pk__in=ids).prefetch_related("tags")}
-    files: list[ExportFile] = []
-    conversations, conversation_ids = _conversations(ids, files)
-    notes = InternalNote.objects.filter(conversation_id__in=conversation_ids).order_by("created_at", "pk")
+    context = ExportContext(ids=ids)
+    provided: dict[str, Any] = {}
+    for provider in providers():
+        if provider.export is not None:
+            provided.update(provider.export(context))
     merges = MergeLog.objects.filter(models.Q(survivor_id__in=ids) | models.Q(merged_id__in=ids))
     data: dict[str, Any] = {
         "format_version": EXPORT_FORMAT_VERSION,
-        "exported_at": _iso(timezone.now()),
+        "exported_at": iso(timezone.now()),
         "profile": _profile(profiles[customer.pk]),
         "merged_profiles": [_profile(profiles[pk]) for pk in ids[1:] if pk in profiles],
         "identities": [
-            _row(
+            export_row(
                 i,
                 customer_id=i.customer_id,
                 kind=i.kind,
@@ -232,16 +141,12 @@ def export_data(customer: Customer) -> tuple[dict[str, Any], list[ExportFile]]:
             for i in Identity.objects.filter(customer_id__in=ids).order_by("pk")
         ],
         "notes": [
-            _row(n, customer_id=n.customer_id, created_at=n.created_at)
+            export_row(n, customer_id=n.customer_id, created_at=n.created_at)
             for n in CustomerNote.objects.filter(customer_id__in=ids).order_by("created_at", "pk")
         ],
-        "conversations": conversations,
-        # Notes agents left on the person's conversations: they are about the person.
-        "internal_notes": [
-            _row(n, conversation_id=n.conversation_id, created_at=n.created_at) for n in notes
-        ],
+        **provided,
         "events": [
-            _row(
+            export_row(
                 e,
                 customer_id=e.customer_id,
                 name=e.name,
@@ -250,9 +155,8 @@ def export_data(customer: Customer) -> tuple[dict[str, Any], list[ExportFile]]:
             )
             for e in CustomerEvent.objects.filter(customer_id__in=ids).order_by("occurred_at", "pk")
         ],
-        **_surveys(ids, conversation_ids),
         "timeline": [
-            _row(
+            export_row(
                 t,
                 customer_id=t.customer_id,
                 kind=t.kind,
@@ -265,7 +169,7 @@ def export_data(customer: Customer) -> tuple[dict[str, Any], list[ExportFile]]:
             for t in TimelineEntry.objects.filter(customer_id__in=ids).order_by("occurred_at", "pk")
         ],
         "merge_history": [
-            _row(
+            export_row(
                 log,
                 survivor_id=log.survivor_id,
                 merged_id=log.merged_id,
@@ -275,12 +179,13 @@ def export_data(customer: Customer) -> tuple[dict[str, Any], list[ExportFile]]:
             for log in merges.order_by("created_at", "pk")
         ],
     }
-    return data, files
+    return data, context
 
 
 def do_export_customer(*, customer: Customer, actor) -> bytes:
     """One ZIP: customer.json and attachments/<message id>/<filename> for every stored file."""
-    data, files = export_data(customer)
+    data, context = _export(customer)
+    files = context.files
     buffer = io.BytesIO()
     missing = 0
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -298,8 +203,7 @@ def do_export_customer(*, customer: Customer, actor) -> bytes:
         action=AuditAction.EXPORT,
         customer_id=customer.pk,
         merged_ids=[p["id"] for p in data["merged_profiles"]],
-        conversations=len(data["conversations"]),
-        messages=sum(len(c["messages"]) for c in data["conversations"]),
+        **context.counts,
         files=len(files) - missing,
         missing_files=missing,
     )

@@ -3,6 +3,8 @@
 A person is a customer together with every profile merged into it (`Customer.merged_into`): the merge
 moved that profile's rows to the survivor but kept the hidden profile itself, with its own fields.
 Everything is collected before anything is changed, so one row set never depends on another's erasure.
+Profiles collects its own rows and the raw deliveries; the apps above add theirs through their
+personal-data providers, in order, each seeing what the earlier ones found.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from profiles.models import (
     MergeSuggestion,
     TimelineEntry,
 )
+from profiles.personal_data import personal_entries, providers
 
 _CHAIN_LIMIT = 20  # merge chains are short; the bound only guards against a corrupted cycle
 
@@ -38,6 +41,11 @@ class PersonRows:
     # Known names and values, redacted from free text that must stay (an audit reason).
     secrets: list[str] = field(default_factory=list)
     webchat_ids: list[str] = field(default_factory=list)
+    # The person's identity values as stored and as mailbox keys (recipients of what was sent to them).
+    values: list[str] = field(default_factory=list)
+    # The person's conversations, as the app that holds them found them: rows of other apps and
+    # realtime events are tied to the person through them.
+    conversation_ids: list[int] = field(default_factory=list)
 
 
 def person_ids(customer: Customer) -> list[int]:
@@ -104,9 +112,6 @@ def _pks(queryset: models.QuerySet) -> list[int]:
 
 def collect(ids: list[int]) -> PersonRows:
     from channels_app.models import InboundEvent, OutboundMessage
-    from surveys.invitation_models import FollowUp, Invitation
-    from surveys.models import SurveyResponse
-    from tickets.models import Attachment, Conversation, InternalNote, Message
 
     identities = list(Identity.objects.filter(customer_id__in=ids))
     values = sorted({i.value for i in identities} | {i.match_key for i in identities if i.match_key})
@@ -117,26 +122,7 @@ def collect(ids: list[int]) -> PersonRows:
         needles=needles,
         secrets=[*values, *names, *(i.display for i in identities)],
         webchat_ids=[i.value for i in identities if i.kind == IdentityKind.WEBCHAT],
-    )
-    conversations = _pks(Conversation.objects.filter(customer_id__in=ids))
-    messages = _pks(Message.objects.filter(conversation_id__in=conversations))
-    linked = Message.objects.filter(pk__in=messages, inbound_event__isnull=False)
-    inbound = sorted(
-        set(linked.values_list("inbound_event_id", flat=True)) | set(_matching_inbound_ids(needles))
-    )
-    invitations = _pks(
-        Invitation.objects.filter(
-            models.Q(customer_id__in=ids)
-            | models.Q(conversation_id__in=conversations)
-            | models.Q(recipient__in=values)
-        )
-    )
-    responses = _pks(
-        SurveyResponse.objects.filter(
-            models.Q(customer_id__in=ids)
-            | models.Q(conversation_id__in=conversations)
-            | models.Q(invitation_id__in=invitations)
-        )
+        values=values,
     )
     events = _pks(CustomerEvent.objects.filter(customer_id__in=ids))
     found.rows = {
@@ -155,23 +141,18 @@ def collect(ids: list[int]) -> PersonRows:
         ),
         "audit": _pks(AuditEntry.objects.filter(customer_id_ref__in=ids)),
         "blocked": _pks(BlockedIdentity.objects.filter(value__in=values)),
-        "conversations": conversations,
-        "messages": messages,
-        "attachments": _pks(Attachment.objects.filter(message_id__in=messages)),
-        "internal_notes": _pks(InternalNote.objects.filter(conversation_id__in=conversations)),
-        "invitations": invitations,
-        "responses": responses,
-        "follow_ups": _pks(
-            FollowUp.objects.filter(
-                models.Q(response_id__in=responses) | models.Q(conversation_id__in=conversations)
-            )
-        ),
-        "inbound": inbound,
-        "inbound_named": _naming(InboundEvent, "dedup_key", inbound, needles),
-        "outbound": _pks(
-            OutboundMessage.objects.filter(models.Q(message_id__in=messages) | models.Q(recipient__in=values))
-        ),
     }
+    for provider in providers():
+        if provider.collect is not None:
+            provider.collect(found)
+    # Deliveries a provider tied to the person's rows (a message's raw event, a reply's send), and
+    # those that name the person anywhere.
+    inbound = sorted(set(found.rows.get("inbound", [])) | set(_matching_inbound_ids(needles)))
+    found.rows["inbound"] = inbound
+    found.rows["inbound_named"] = _naming(InboundEvent, "dedup_key", inbound, needles)
+    found.rows["outbound"] = sorted(
+        set(found.rows.get("outbound", [])) | set(_pks(OutboundMessage.objects.filter(recipient__in=values)))
+    )
     found.rows["admin_log"] = _admin_log_rows(found.rows)
     return found
 
@@ -182,10 +163,9 @@ def _admin_log_rows(rows: dict[str, list[int]]) -> list[int]:
     from django.contrib.admin.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
-    from profiles.personal_data import PERSONAL
-
     query = models.Q(pk__in=[])
-    for label, name in {(entry.model, entry.rows) for entry in PERSONAL if entry.model != "admin.LogEntry"}:
+    entries = personal_entries()
+    for label, name in {(entry.model, entry.rows) for entry in entries if entry.model != "admin.LogEntry"}:
         if rows.get(name):
             content_type = ContentType.objects.get_for_model(apps.get_model(label))
             query |= models.Q(content_type=content_type, object_id__in=[str(pk) for pk in rows[name]])

@@ -1,7 +1,9 @@
 """Retention: how long each kind of data is kept, and the nightly clean-up that enforces it.
 
 A kind without a policy row is kept forever. Only what is older than the policy's days is touched,
-and cleaning is idempotent: rows already emptied are not counted again.
+and cleaning is idempotent: rows already emptied are not counted again. Profiles cleans its own kinds
+and the raw deliveries; the kinds of the apps above (message texts, attachments) are cleaned by the
+functions their personal-data providers register.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.config_audit import CURRENT, track
 from profiles.audit import record
-from profiles.models import AuditAction, AuditEntry, RetentionPolicy, TimelineEntry, TimelineKind
+from profiles.models import AuditAction, AuditEntry, RetentionPolicy
+from profiles.personal_data import providers
 
 
 class DataKind(models.TextChoices):
@@ -55,44 +58,12 @@ def _raw_inbound_events(cutoff: datetime) -> int:
     return done.exclude(body=b"", headers={}).update(body=b"", headers={})
 
 
-def _messages(cutoff: datetime) -> int:
-    from channels_app.models import OutboundMessage
-    from tickets.models import Conversation, ConversationStatus, Message
-
-    conversations = Conversation.objects.filter(status=ConversationStatus.RESOLVED, resolved_at__lt=cutoff)
-    messages = Message.objects.filter(conversation__in=conversations).exclude(
-        body="", subject="", html="", full_text="", metadata={}
-    )
-    message_ids = list(messages.values_list("pk", flat=True))
-    count = Message.objects.filter(pk__in=message_ids).update(
-        body="", subject="", html="", full_text="", metadata={}
-    )
-    conversations.exclude(subject="").update(subject="")
-    # The timeline repeats the first words of each message and the conversation subject.
-    TimelineEntry.objects.filter(
-        conversation__in=conversations,
-        kind__in=[TimelineKind.MESSAGE, TimelineKind.CONVERSATION_OPENED, TimelineKind.CONVERSATION_RESOLVED],
-    ).exclude(summary="").update(summary="")
-    OutboundMessage.objects.filter(message_id__in=message_ids).update(payload={}, error="")
-    return count
-
-
-def _attachments(cutoff: datetime) -> int:
-    from tickets.models import Attachment
-
-    old = Attachment.objects.filter(message__created_at__lt=cutoff)
-    names = [name for name in old.values_list("file", flat=True) if name]
-    count, _deleted = old.delete()
-    _delete_files_after_commit(names)
-    return count
-
-
 def _audit_log(cutoff: datetime) -> int:
     count, _deleted = AuditEntry.objects.filter(at__lt=cutoff).delete()
     return count
 
 
-def _delete_files_after_commit(names: list[str]) -> None:
+def delete_files_after_commit(names: list[str]) -> None:
     """Files go only once the rows are gone for good: a rolled-back clean-up must not leave rows
     pointing at missing files."""
     from django.core.files.storage import default_storage
@@ -105,12 +76,17 @@ def _delete_files_after_commit(names: list[str]) -> None:
         transaction.on_commit(delete)
 
 
-_CLEANERS: dict[str, Callable[[datetime], int]] = {
+_OWN_CLEANERS: dict[str, Callable[[datetime], int]] = {
     DataKind.RAW_INBOUND_EVENTS: _raw_inbound_events,
-    DataKind.MESSAGES: _messages,
-    DataKind.ATTACHMENTS: _attachments,
     DataKind.AUDIT_LOG: _audit_log,
 }
+
+
+def cleaners() -> dict[str, Callable[[datetime], int]]:
+    found = dict(_OWN_CLEANERS)
+    for provider in providers():
+        found.update(provider.retention)
+    return found
 
 
 def do_apply_retention(now: datetime | None = None) -> dict[str, int]:
@@ -118,9 +94,13 @@ def do_apply_retention(now: datetime | None = None) -> dict[str, int]:
     failure in one kind does not undo the others."""
     now = now or timezone.now()
     cleaned: dict[str, int] = {}
+    by_kind = cleaners()
     for kind, days in policies().items():
+        if kind not in by_kind:
+            # The app that holds this kind is not installed: there is nothing of it to clean.
+            continue
         with transaction.atomic():
-            cleaned[kind] = _CLEANERS[kind](now - timedelta(days=days))
+            cleaned[kind] = by_kind[kind](now - timedelta(days=days))
     if any(cleaned.values()):
         record(actor=None, action=AuditAction.ERASE, customer_id=None, retention=cleaned)
     return cleaned

@@ -5,7 +5,7 @@ never merge two people on their own."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import phonenumbers
 
@@ -14,7 +14,15 @@ from profiles.services import AttachOutcome, do_attach_identity
 
 if TYPE_CHECKING:
     from channels_app.models import Channel
-    from tickets.models import Message
+
+
+class Message(Protocol):
+    """The stored message identities are read from (tickets' Message); profiles does not import it."""
+
+    pk: int
+    body: str
+    conversation_id: int
+
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+(?![\w-])", re.UNICODE)
 # International or national numbers with the usual separators; at least 9 digits to skip order numbers.

@@ -11,6 +11,8 @@ A definition is a list of conditions that must all hold. A condition is either a
 
 Everything compiles to EXISTS/subqueries on the customer table, so a count or a page of matching
 customers is one SQL statement whatever the definition, and callers can keep filtering the queryset.
+Conditions on profiles' own data are compiled here; those on conversations and survey answers are
+compiled by the apps that hold them (profiles.segment_conditions).
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import CharField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery
-from django.db.models.lookups import In, Range
+from django.db.models import CharField, Exists, F, Func, OuterRef, Q, QuerySet
+from django.db.models.lookups import In
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from profiles import segment_conditions
 from profiles.attributes import STANDARD_FIELDS, AttributeValueError, coerce
 from profiles.models import AttributeDefinition, Customer, CustomerEvent, Identity, IdentityKind, Segment
 
@@ -41,20 +44,25 @@ OPS_BY_TYPE = {
 }
 HAS_OPS = ("has", "has_not")
 EVENT_OPS = ("did", "did_not")
-NPS_GROUPS: dict[str, tuple[int, int] | None] = {
-    "detractor": (0, 6),
-    "passive": (7, 8),
-    "promoter": (9, 10),
-    "none": None,
+_OWN_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "attribute": (frozenset({"field", "op"}), frozenset({"value"})),
+    "identity": (frozenset({"kind", "op"}), frozenset()),
+    "event": (frozenset({"name", "op"}), frozenset({"days"})),
 }
-CONVERSATION_STATUSES = ("open", "pending", "snoozed", "resolved")
-_KEYS = {
-    "attribute": ({"field", "op"}, {"value"}),
-    "identity": ({"kind", "op"}, set()),
-    "event": ({"name", "op"}, {"days"}),
-    "conversation": ({"status", "op"}, set()),
-    "nps": ({"group"}, set()),
-}
+
+
+def condition_keys() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """(required, optional) keys of every condition type: profiles' own, then the registered ones."""
+    keys = dict(_OWN_KEYS)
+    for kind, condition in segment_conditions.registered().items():
+        keys.setdefault(kind, (condition.required, condition.optional))
+    return keys
+
+
+def condition_ops(kind: str) -> tuple[str, ...]:
+    """The operators the editor offers for a registered condition type (none if it is not installed)."""
+    condition = segment_conditions.registered().get(kind)
+    return condition.ops if condition else ()
 
 
 class SegmentError(ValueError):
@@ -97,12 +105,13 @@ def clean_rule(rule: Any, definitions: dict[str, AttributeDefinition]) -> dict[s
     if not isinstance(rule, dict):
         raise SegmentError(_("not a condition"))
     kind = rule.get("type")
-    if not isinstance(kind, str) or kind not in _KEYS:
+    keys = condition_keys()
+    if not isinstance(kind, str) or kind not in keys:
         raise SegmentError(
             _("unknown condition type “%(type)s”; use one of: %(choices)s")
-            % {"type": str(kind)[:40], "choices": ", ".join(_KEYS)}
+            % {"type": str(kind)[:40], "choices": ", ".join(keys)}
         )
-    required, optional = _KEYS[kind]
+    required, optional = keys[kind]
     unknown = set(rule) - required - optional - {"type"}
     if unknown:
         raise SegmentError(_("unknown keys: %(keys)s") % {"keys": ", ".join(sorted(map(str, unknown)))[:200]})
@@ -115,15 +124,12 @@ def clean_rule(rule: Any, definitions: dict[str, AttributeDefinition]) -> dict[s
         if clean["value"] is None:
             del clean["value"]
     elif kind == "identity":
-        _check_choice(rule["kind"], IdentityKind.values, _("identity kind"))
-        _check_choice(rule["op"], HAS_OPS, _("operator"))
-    elif kind == "conversation":
-        _check_choice(rule["status"], CONVERSATION_STATUSES, _("conversation status"))
-        _check_choice(rule["op"], HAS_OPS, _("operator"))
-    elif kind == "nps":
-        _check_choice(rule["group"], NPS_GROUPS, _("NPS group"))
+        check_choice(rule["kind"], IdentityKind.values, _("identity kind"))
+        check_choice(rule["op"], HAS_OPS, _("operator"))
+    elif kind not in _OWN_KEYS:
+        clean = segment_conditions.registered()[kind].clean(clean)
     else:
-        _check_choice(rule["op"], EVENT_OPS, _("operator"))
+        check_choice(rule["op"], EVENT_OPS, _("operator"))
         if not isinstance(rule["name"], str) or not rule["name"].strip() or len(rule["name"]) > 100:
             raise SegmentError(_("an event name of 1 to 100 characters is needed"))
         clean["name"] = rule["name"].strip()
@@ -133,7 +139,7 @@ def clean_rule(rule: Any, definitions: dict[str, AttributeDefinition]) -> dict[s
     return clean
 
 
-def _check_choice(value: Any, allowed, what: str) -> None:
+def check_choice(value: Any, allowed, what: str) -> None:
     if not isinstance(value, str) or value not in allowed:
         raise SegmentError(
             _("unknown %(what)s “%(value)s”; use one of: %(choices)s")
@@ -255,24 +261,15 @@ def _attribute_q(rule: dict[str, Any], kind: str) -> Q:
 
 
 def _rule_q(rule: dict[str, Any], definitions: dict[str, AttributeDefinition]) -> Q:
-    from surveys.models import SurveyResponse
-    from tickets.models import Conversation
-
     kind = rule["type"]
     if kind == "attribute":
         return _attribute_q(rule, attribute_type(rule["field"], definitions) or "text")
-    if kind == "nps":
-        answers = SurveyResponse.objects.filter(customer_id=OuterRef("pk"), survey__kind="nps")
-        bounds = NPS_GROUPS[rule["group"]]
-        if bounds is None:
-            return ~Q(Exists(answers))
-        latest = answers.order_by("-created_at", "-pk").values("score")[:1]
-        return Q(Range(Subquery(latest), bounds))
+    if kind not in _OWN_KEYS:
+        # validate() let only registered types through.
+        return segment_conditions.registered()[kind].compile(rule)
     related: QuerySet
     if kind == "identity":
         related = Identity.objects.filter(customer_id=OuterRef("pk"), kind=rule["kind"])
-    elif kind == "conversation":
-        related = Conversation.objects.filter(customer_id=OuterRef("pk"), status=rule["status"])
     else:
         related = CustomerEvent.objects.filter(customer_id=OuterRef("pk"), name=rule["name"])
         if rule.get("days"):

@@ -4,8 +4,9 @@ Every list on the page comes from one query (bounded by a limit where a person c
 rows), so the page costs the same for a first-time visitor and for a customer of ten years.
 
 Whatever is tied to a conversation (journey entries, the conversation list, the figures, survey answers)
-is read through the viewer's `Visibility` (tickets.visibility): an agent sees the person, but only the
-part of their history that happened in conversations the agent may open.
+is read through the viewer the registered visibility policy gives (profiles.profile_sections): an agent
+sees the person, but only the part of their history that happened in conversations the agent may open.
+The conversation and survey sections come from the apps that hold them, through the same module.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from profiles.models import (
@@ -30,15 +31,18 @@ from profiles.models import (
     SuggestionStatus,
     TimelineEntry,
 )
-
-if TYPE_CHECKING:
-    from tickets.visibility import Visibility
+from profiles.profile_sections import (
+    CONVERSATIONS,
+    FIGURES,
+    LATEST_SCORES,
+    SURVEYS,
+    HistoryViewer,
+    section,
+)
 
 TIMELINE_PAGE_SIZE = 50
 NOTES_ON_PAGE = 10
 NOTES_MAX = 500
-CONVERSATIONS_ON_PAGE = 10
-SURVEYS_ON_PAGE = 10
 MERGES_ON_PAGE = 20
 SUGGESTIONS_ON_PAGE = 10
 _CHAIN_LIMIT = 10
@@ -90,7 +94,7 @@ class TimelinePage:
 
 
 def timeline_query(
-    customer_id: int, *, viewer: Visibility, before: Cursor | None = None
+    customer_id: int, *, viewer: HistoryViewer, before: Cursor | None = None
 ) -> QuerySet[TimelineEntry]:
     """The customer's journey as the viewer may see it, newest first, strictly after `before`.
 
@@ -121,7 +125,7 @@ def timeline_query(
 
 
 def timeline_page(
-    customer_id: int, *, viewer: Visibility, before: Cursor | None = None, size: int = TIMELINE_PAGE_SIZE
+    customer_id: int, *, viewer: HistoryViewer, before: Cursor | None = None, size: int = TIMELINE_PAGE_SIZE
 ) -> TimelinePage:
     # One row more than shown tells whether there is an older page, without a COUNT.
     rows = list(timeline_query(customer_id, viewer=viewer, before=before)[: size + 1])
@@ -202,7 +206,7 @@ class ProfilePage:
     tags: list[Any] = field(default_factory=list)
 
 
-def profile_page(customer: Customer, *, viewer: Visibility, before: Cursor | None = None) -> ProfilePage:
+def profile_page(customer: Customer, *, viewer: HistoryViewer, before: Cursor | None = None) -> ProfilePage:
     identities = list(customer.identities.order_by("kind", "-verified", "value"))
     notes = recent_notes(customer.pk, limit=NOTES_ON_PAGE + 1)
     return ProfilePage(
@@ -286,63 +290,32 @@ def consent_rows(customer: Customer, identities: list[Identity]) -> list[Consent
     return rows
 
 
-def lifetime_figures(customer: Customer, *, viewer: Visibility) -> LifetimeFigures:
-    from tickets.models import ConversationStatus
-
-    # One query: conversations are counted distinct because the join to messages repeats them.
-    totals = (
-        viewer.conversations()
-        .filter(customer_id=customer.pk)
-        .aggregate(
-            conversations=Count("id", distinct=True),
-            open_conversations=Count("id", distinct=True, filter=~Q(status=ConversationStatus.RESOLVED)),
-            messages=Count("messages"),
-            first=Min("created_at"),
-            last=Max("last_activity_at"),
-        )
-    )
-    seen = [t for t in (customer.created_at, totals["first"]) if t]
-    last = [t for t in (customer.last_seen_at, totals["last"]) if t]
+def lifetime_figures(customer: Customer, *, viewer: HistoryViewer) -> LifetimeFigures:
+    """The conversation figures the viewer may see, with the first and last sighting of the person
+    anywhere (the profile's own dates count too)."""
+    totals: LifetimeFigures = section(FIGURES, customer.pk, viewer, empty=LifetimeFigures())
+    seen = [t for t in (customer.created_at, totals.first_seen) if t]
+    last = [t for t in (customer.last_seen_at, totals.last_seen) if t]
     return LifetimeFigures(
-        conversations=totals["conversations"] or 0,
-        open_conversations=totals["open_conversations"] or 0,
-        messages=totals["messages"] or 0,
+        conversations=totals.conversations,
+        open_conversations=totals.open_conversations,
+        messages=totals.messages,
         first_seen=min(seen) if seen else None,
         last_seen=max(last) if last else None,
     )
 
 
-def recent_conversations(
-    customer_id: int, *, viewer: Visibility, limit: int = CONVERSATIONS_ON_PAGE
-) -> list[Any]:
-    return list(
-        viewer.conversations()
-        .filter(customer_id=customer_id)
-        .select_related("channel", "assignee")
-        .order_by("-last_activity_at", "-id")[:limit]
-    )
+def recent_conversations(customer_id: int, *, viewer: HistoryViewer) -> list[Any]:
+    return section(CONVERSATIONS, customer_id, viewer)
 
 
-def survey_history(customer_id: int, *, viewer: Visibility, limit: int = SURVEYS_ON_PAGE) -> list[Any]:
-    from surveys.models import SurveyResponse
-
-    return list(
-        viewer.linked(SurveyResponse.objects.filter(customer_id=customer_id))
-        .select_related("survey")
-        .order_by("-created_at", "-id")[:limit]
-    )
+def survey_history(customer_id: int, *, viewer: HistoryViewer) -> list[Any]:
+    return section(SURVEYS, customer_id, viewer)
 
 
-def latest_scores(customer_id: int, *, viewer: Visibility) -> list[Any]:
+def latest_scores(customer_id: int, *, viewer: HistoryViewer) -> list[Any]:
     """The newest answer of each survey kind (NPS, CSAT, CES) the viewer may see, in one query."""
-    from surveys.models import SurveyKind, SurveyResponse
-
-    mine = viewer.linked(SurveyResponse.objects.filter(customer_id=customer_id))
-    newest = Q()
-    for kind in SurveyKind.values:
-        newest |= Q(pk__in=mine.filter(survey__kind=kind).order_by("-created_at", "-id").values("pk")[:1])
-    rows = {r.survey.kind: r for r in mine.filter(newest).select_related("survey")}
-    return [rows[kind] for kind in SurveyKind.values if kind in rows]
+    return section(LATEST_SCORES, customer_id, viewer)
 
 
 def open_suggestions(customer_id: int, *, limit: int = SUGGESTIONS_ON_PAGE) -> list[SuggestionView]:

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.events import CustomerCreated, publish
 from profiles.attributes import STANDARD_FIELDS, clean_attributes
 from profiles.models import (
     Customer,
@@ -48,6 +49,8 @@ def do_resolve_sender(
                 customer = Customer.objects.create(
                     name=display[:200], locale=locale[:8], last_seen_at=timezone.now()
                 )
+                # Announced only if this insert wins: a lost race rolls the savepoint back, event too.
+                publish(CustomerCreated(customer_id=customer.pk))
             Identity.objects.create(
                 customer=customer, kind=kind, value=value, display=display[:200], source="message"
             )
@@ -263,6 +266,7 @@ def do_identify(
         created = customer is None
         if customer is None:
             customer = Customer.objects.create(last_seen_at=None)
+            publish(CustomerCreated(customer_id=customer.pk))
         outcomes = []
         for kind, value in normalized:
             # An auto-merge may have folded the customer into a profile holding a still stronger

@@ -1,16 +1,46 @@
-"""Writers of the journey timeline: one row per touchpoint, written where the touchpoint happens."""
+"""Writers of the journey timeline: one row per touchpoint, written where the touchpoint happens.
+
+The apps above profiles call these with their own rows; profiles knows those rows only by the few
+attributes the entries copy (the protocols below), never by importing the models.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from profiles.models import CustomerEvent, TimelineEntry, TimelineKind
 
-if TYPE_CHECKING:
-    from surveys.models import SurveyResponse
-    from tickets.models import Conversation, Message
+
+class Conversation(Protocol):
+    pk: Any
+    customer_id: int
+    channel_id: int
+    created_at: datetime
+    subject: str
+
+
+class Message(Protocol):
+    pk: Any
+    conversation: Any  # a Conversation; the FK descriptor is not a plain attribute to a type checker
+    channel_id: int
+    created_at: datetime
+    subject: str
+    body: str
+    direction: str
+
+
+class SurveyResponse(Protocol):
+    pk: Any
+    customer_id: int | None
+    conversation_id: int | None
+    channel_id: int | None
+    created_at: datetime
+    comment: str
+    score: int | None
+    survey: Any  # has .kind
+
 
 SUMMARY_LENGTH = 300
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from django.contrib import messages
 from django.db.models import Q
@@ -19,6 +19,7 @@ from accounts.models import User
 from profiles.audit import record
 from profiles.merge import MergeError, do_accept_suggestion, do_undo_merge
 from profiles.models import AuditAction, Customer, MergeLog, MergeSuggestion, SuggestionStatus
+from profiles.profile_sections import HistoryViewer, viewer_for
 from profiles.selectors_profile import (
     NOTES_MAX,
     NOTES_ON_PAGE,
@@ -31,9 +32,6 @@ from profiles.selectors_profile import (
 )
 from profiles.services import do_add_note, do_dismiss_suggestion
 
-if TYPE_CHECKING:
-    from tickets.visibility import Visibility
-
 NOTE_MAX_LENGTH = 10_000
 
 
@@ -41,12 +39,9 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _viewer(request: HttpRequest) -> Visibility:
-    """What of the person's history this user may see. Imported here, not at the top: tickets sits
-    above profiles, and this app reaches up only at the point of use."""
-    from tickets.visibility import visibility_for
-
-    return visibility_for(cast(User, request.user))
+def _viewer(request: HttpRequest) -> HistoryViewer:
+    """What of the person's history this user may see, as the registered visibility policy says."""
+    return viewer_for(cast(User, request.user))
 
 
 def _live(pk: int) -> tuple[Customer | None, int | None]:

@@ -35,11 +35,11 @@ from profiles.segment_services import (
 from profiles.segments import (
     EVENT_OPS,
     HAS_OPS,
-    NPS_GROUPS,
     OPS_BY_TYPE,
     SegmentError,
     attribute_type,
     clean_rule,
+    condition_ops,
     customers_matching,
 )
 
@@ -115,7 +115,7 @@ def describe_row(row: Row, definitions: dict[str, AttributeDefinition]) -> Row:
     elif family == "event":
         names, row.value_kind = EVENT_OPS, "event"
     elif family == "nps":
-        names = tuple(NPS_GROUPS)
+        names = condition_ops("nps")
     dated = kind in ("date", "datetime")
     row.ops = tuple(
         (name, (DATE_OP_LABELS if dated else OP_LABELS).get(name, OP_LABELS[name])) for name in names

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: make sure PostgreSQL, Redis and Chromium are there, then lint, check migrations and run
-# the whole suite in parallel. Services this script had to start are stopped again on exit.
+# `make test`: make sure PostgreSQL, Redis and Chromium are there, then lint, check the import layers and
+# types, check migrations and run the whole suite in parallel. Services this script had to start are stopped again on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,12 @@ services_ensure_gettext
 echo "== ruff"
 "$BIN/ruff" check .
 "$BIN/ruff" format --check .
+
+echo "== import layers"
+"$BIN/lint-imports" --no-cache
+
+echo "== types"
+"$BIN/mypy" core cxm accounts channels_app profiles tickets surveys analytics
 
 echo "== migrations"
 "$BIN/python" manage.py makemigrations --check --dry-run

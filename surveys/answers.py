@@ -8,7 +8,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import events as domain_events
 from profiles import timeline
+from surveys.answer_events import answered_event
+from surveys.closed_loop import do_add_comment_to_follow_up
 from surveys.invitation_models import Invitation, InvitationStatus
 from surveys.models import SurveyResponse
 
@@ -108,10 +111,7 @@ def do_record_answer(
                 created_at=now,
             )
             timeline.record_survey_answer(response)
-            from surveys.closed_loop import do_open_follow_up, is_detractor
-
-            if is_detractor(response):
-                do_open_follow_up(response=response)
+            domain_events.publish(answered_event(response))
     except IntegrityError:
         # The unique invitation on the response: a racing request with the same token won.
         raise AnswerError(AnswerError.ANSWERED) from None
@@ -138,7 +138,5 @@ def do_complete_answer(
     response.save(update_fields=["comment", "answers", "is_complete"])
     if response.comment:
         timeline.update_survey_answer(response)
-        from surveys.closed_loop import do_add_comment_to_follow_up
-
         do_add_comment_to_follow_up(response=response)
     return response

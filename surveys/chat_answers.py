@@ -23,12 +23,14 @@ import hashlib
 import hmac
 import logging
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from channels_app.kinds import KindTable
 from channels_app.models import Channel
 from channels_app.normalized import SCORE_LIKE, NormalizedMessage
 from channels_app.outbound import do_queue_outbound
@@ -36,7 +38,7 @@ from profiles.models import Customer
 from profiles.normalize import normalize_or_keep
 from surveys import texts
 from surveys.answers import AnswerError, do_record_answer
-from surveys.invitation_models import Invitation, InvitationStatus, Medium
+from surveys.invitation_models import Invitation, InvitationStatus
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,8 @@ MAC_LENGTH = 12
 PAYLOAD = re.compile(rf"^svy:(\d{{1,18}}):(\d{{1,2}}):([A-Za-z0-9_-]{{{MAC_LENGTH}}})$")
 # How long after an invitation was answered or expired a bare number still counts as meant for it.
 LATE_WINDOW = timedelta(hours=24)
-CHAT_MEDIA = frozenset({Medium.SMS, Medium.WHATSAPP, Medium.TELEGRAM, Medium.MESSENGER, Medium.INSTAGRAM})
+# Kinds whose survey questions are asked in the chat (KindSpec.chat); `kind in CHAT_MEDIA` reads the registry.
+CHAT_MEDIA: Mapping[str, str] = KindTable(lambda spec: spec.value, where=lambda spec: spec.chat)
 
 
 def button_payload(invitation: Invitation, score: int) -> str:
@@ -80,7 +83,11 @@ def _button_answer(channel: Channel, message: NormalizedMessage, sender: str, da
     invitation = (
         Invitation.objects.select_related("survey").filter(pk=int(match.group(1))).first() if match else None
     )
-    if invitation is None or not hmac.compare_digest(_mac(invitation, int(match.group(2))), match.group(3)):
+    if (
+        match is None
+        or invitation is None
+        or not hmac.compare_digest(_mac(invitation, int(match.group(2))), match.group(3))
+    ):
         logger.warning("survey button payload that does not verify on channel %s", channel.pk)
         return False
     chat = str(message.metadata.get("chat_id") or sender)

@@ -18,6 +18,7 @@ from surveys.invitation_models import FollowUp, FollowUpOutcome
 from surveys.models import SurveyResponse
 from tickets import events
 from tickets.assignment import do_auto_assign
+from tickets.message_events import publish_message
 from tickets.models import Conversation, ConversationStatus, Direction, Message, Priority
 from tickets.replies import IDENTITY_FOR_CHANNEL
 from tickets.sla import do_apply_sla
@@ -38,7 +39,9 @@ def follow_up_channel(response: SurveyResponse) -> Channel:
     for channel_id in (response.channel_id, getattr(response.conversation, "channel_id", None)):
         if channel_id:
             return Channel.objects.get(pk=channel_id)
-    kinds = set(Identity.objects.filter(customer_id=response.customer_id).values_list("kind", flat=True))
+    kinds: set[str] = set()
+    if response.customer_id is not None:  # an anonymous answer has no identities to reach
+        kinds = set(Identity.objects.filter(customer_id=response.customer_id).values_list("kind", flat=True))
     reachable = [kind for kind, identity_kind in IDENTITY_FOR_CHANNEL.items() if identity_kind in kinds]
     channel = Channel.objects.filter(is_active=True, kind__in=reachable).order_by("kind", "pk").first()
     if channel is not None:
@@ -95,7 +98,7 @@ def do_open_follow_up(*, response: SurveyResponse) -> FollowUp | None:
     do_auto_assign(conversations=[conversation])
     do_apply_sla(conversations=[conversation], event="customer_message", at=now)
     timeline.record_message(message, new_conversation=True)
-    events.notify_message_created(message, new_conversation=True)
+    publish_message(message, new_conversation=True)
     return follow_up
 
 

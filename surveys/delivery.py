@@ -7,30 +7,28 @@ usual outbound pipeline, or raises DeliveryError with a reason that is kept on t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import import_module
 
 from django.db import transaction
 from django.utils import timezone
 
-from channels_app.kinds import ChannelKind
+from channels_app.kinds import IDENTITY_FOR_KIND, KindTable, kind_spec
 from channels_app.models import Channel
 from profiles.models import Identity
-from surveys.invitation_models import Invitation, InvitationStatus, Medium
-from tickets.replies import IDENTITY_FOR_CHANNEL
+from surveys.invitation_models import Invitation, InvitationStatus
 
 logger = logging.getLogger(__name__)
 BATCH = 200
 
-SENDERS: dict[str, str] = {
-    Medium.EMAIL: "surveys.send_email.send_email_invitation",
-    Medium.SMS: "surveys.send_chat.send_chat_invitation",
-    Medium.WHATSAPP: "surveys.send_chat.send_chat_invitation",
-    Medium.TELEGRAM: "surveys.send_chat.send_chat_invitation",
-    Medium.MESSENGER: "surveys.send_chat.send_chat_invitation",
-    Medium.INSTAGRAM: "surveys.send_chat.send_chat_invitation",
-}
+# The sender of each medium a channel kind carries: mail-like kinds send a mail, chat kinds ask in the chat.
+SENDERS: Mapping[str, str] = KindTable(
+    lambda spec: (
+        "surveys.send_email.send_email_invitation" if spec.mail else "surveys.send_chat.send_chat_invitation"
+    ),
+    where=lambda spec: spec.carries_surveys,
+)
 
 
 class DeliveryError(Exception):
@@ -49,7 +47,9 @@ def reach(invitation: Invitation, kind: str) -> Reach:
     else the first active one of that kind."""
     if invitation.customer_id is None:
         raise DeliveryError("The invitation has no customer to reach.")
-    identity_kind = IDENTITY_FOR_CHANNEL[kind]
+    identity_kind = IDENTITY_FOR_KIND[kind]
+    # Mail needs an address to come from; other kinds send from the channel's account.
+    needs_address = kind_spec(kind).mail
     identity = (
         Identity.objects.filter(customer_id=invitation.customer_id, kind=identity_kind)
         .order_by("-verified", "-created_at", "-id")
@@ -59,19 +59,15 @@ def reach(invitation: Invitation, kind: str) -> Reach:
         raise DeliveryError(f"The customer has no {identity_kind} identity.")
 
     def usable(channel: Channel | None) -> bool:
-        # Mail needs an address to come from; other kinds send from the channel's account.
         return bool(
-            channel
-            and channel.kind == kind
-            and channel.is_active
-            and (kind != ChannelKind.EMAIL or channel.address)
+            channel and channel.kind == kind and channel.is_active and (not needs_address or channel.address)
         )
 
     conversation_channel = invitation.conversation.channel if invitation.conversation else None
     channel = next((c for c in (invitation.channel, conversation_channel) if usable(c)), None)
     if channel is None:
         candidates = Channel.objects.filter(kind=kind, is_active=True)
-        if kind == ChannelKind.EMAIL:
+        if needs_address:
             candidates = candidates.exclude(address="")
         channel = candidates.order_by("id").first()
     if channel is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import Q
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team, User
 from channels_app.models import Channel
 from profiles.models import Segment
-from surveys.invitation_models import Medium, Trigger, TriggerKind
+from surveys.invitation_models import Medium, Trigger, TriggerKind, medium_choices
 from surveys.models import ScaleStyle, Survey, SurveyKind
 from surveys.texts import LANGUAGES
 
@@ -69,10 +69,14 @@ class SurveyForm(forms.ModelForm):
         if self.instance.scale_max == 5:
             self.initial["scale_max"] = ""
         # Managers own surveys; listing every agent would only make the choice harder.
-        self.fields["owner"].queryset = User.objects.filter(is_active=True).order_by("first_name", "username")
-        self.fields["followup_team"].queryset = Team.objects.order_by("name")
-        for name in ("starts_at", "ends_at"):
-            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+        owner, team = self.fields["owner"], self.fields["followup_team"]
+        assert isinstance(owner, forms.ModelChoiceField) and isinstance(team, forms.ModelChoiceField)
+        owner.queryset = User.objects.filter(is_active=True).order_by("first_name", "username")
+        team.queryset = Team.objects.order_by("name")
+        for field_name in ("starts_at", "ends_at"):
+            moment = self.fields[field_name]
+            assert isinstance(moment, forms.DateTimeField)
+            moment.input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
         self.fields["sampling_percent"].widget.attrs.update(min=1, max=100)
 
     def clean_sampling_percent(self) -> int:
@@ -82,7 +86,7 @@ class SurveyForm(forms.ModelForm):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         kind = data.get("kind")
         if kind != SurveyKind.CSAT:
             data["scale_max"] = None
@@ -159,7 +163,7 @@ class ExtraQuestionForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         texts = {code: data.get(f"text_{code}", "").strip() for code in LANGUAGES}
         has_content = any(texts.values()) or data.get("choices", "").strip()
         if has_content and not data.get("qid"):
@@ -222,13 +226,17 @@ class BaseExtraQuestionFormSet(forms.BaseFormSet):
         return [question for form in self.forms if (question := form.as_question()) is not None]
 
 
-ExtraQuestionFormSet = forms.formset_factory(
-    ExtraQuestionForm,
-    formset=BaseExtraQuestionFormSet,
-    extra=1,
-    can_delete=True,
-    max_num=10,
-    validate_max=True,
+# The cast: formset_factory returns a subclass of the formset it is given; the stubs say only BaseFormSet.
+ExtraQuestionFormSet = cast(
+    type[BaseExtraQuestionFormSet],
+    forms.formset_factory(
+        ExtraQuestionForm,
+        formset=BaseExtraQuestionFormSet,
+        extra=1,
+        can_delete=True,
+        max_num=10,
+        validate_max=True,
+    ),
 )
 
 
@@ -249,22 +257,26 @@ class TriggerForm(forms.ModelForm):
 
     def __init__(self, *args: Any, choices: dict[str, list] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        kind_field, medium_field = self.fields["kind"], self.fields["medium"]
+        assert isinstance(kind_field, forms.ChoiceField) and isinstance(medium_field, forms.ChoiceField)
         # A blank first choice keeps the spare row empty (and unsaved) until someone picks a kind.
-        self.fields["kind"].choices = [("", "---------")] + [
-            (k.value, k.label) for k in EDITABLE_TRIGGER_KINDS
-        ]
-        self.fields["medium"].choices = [("", _("The conversation's channel / the latest one"))] + [
-            (medium.value, medium.label) for medium in Medium if medium not in (Medium.API, Medium.LINK)
+        kind_field.choices = [("", "---------")] + [(k.value, k.label) for k in EDITABLE_TRIGGER_KINDS]
+        medium_field.choices = [("", _("The conversation's channel / the latest one"))] + [
+            (value, label) for value, label in medium_choices() if value not in (Medium.API, Medium.LINK)
         ]
         self.fields["event_name"].help_text = _("For example order_delivered or subscription_cancelled.")
         self.fields["every_days"].help_text = _("90 asks the segment every quarter.")
         # The choice lists are read once for the whole formset rather than once per row.
         if choices is not None:
-            self.fields["channels"].choices = choices["channels"]
-            self.fields["segment"].choices = choices["segments"]
+            channels_field, segment_field = self.fields["channels"], self.fields["segment"]
+            assert isinstance(channels_field, forms.ChoiceField) and isinstance(
+                segment_field, forms.ChoiceField
+            )
+            channels_field.choices = choices["channels"]
+            segment_field.choices = choices["segments"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         kind = data.get("kind")
         if data.get("DELETE") or not kind:
             return data

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from channels_app.kinds import all_kinds
+
 
 class Medium(models.TextChoices):
     WIDGET = "widget", _("Website widget")
@@ -19,6 +21,18 @@ class Medium(models.TextChoices):
     INSTAGRAM = "instagram", _("Instagram")
     LINK = "link", _("Shareable link")
     API = "api", _("API")
+
+
+def medium_choices() -> list[tuple[str, object]]:
+    """Every medium: the survey's own ways to ask, and each channel kind that can carry a survey (its
+    KindSpec says so), so a kind registered at run time is a valid medium. A callable for the fields."""
+    carried = [(spec.value, spec.label) for spec in all_kinds() if spec.carries_surveys]
+    return [
+        (Medium.WIDGET.value, Medium.WIDGET.label),
+        *carried,
+        (Medium.LINK.value, Medium.LINK.label),
+        (Medium.API.value, Medium.API.label),
+    ]
 
 
 class InvitationStatus(models.TextChoices):
@@ -56,7 +70,7 @@ class Invitation(models.Model):
     # constraint rather than unique=True, which on PostgreSQL also builds a LIKE-pattern index that
     # nothing uses and every answer would have to update.
     token = models.CharField(_("token"), max_length=64)
-    medium = models.CharField(_("medium"), max_length=16, choices=Medium.choices)
+    medium = models.CharField(_("medium"), max_length=16, choices=medium_choices)
     trigger = models.CharField(_("trigger"), max_length=16, choices=TriggerKind.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
@@ -156,7 +170,7 @@ class Trigger(models.Model):
     every_days = models.PositiveSmallIntegerField(_("repeat every (days)"), null=True, blank=True)
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
     # Which medium to prefer; empty = the channel of the conversation or the customer's latest.
-    medium = models.CharField(_("send through"), max_length=16, choices=Medium.choices, blank=True)
+    medium = models.CharField(_("send through"), max_length=16, choices=medium_choices, blank=True)
 
     class Meta:
         verbose_name = _("survey trigger")

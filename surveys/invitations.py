@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,10 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from channels_app.kinds import KindTable
 from channels_app.models import Channel
 from profiles.models import Customer
 from surveys import fatigue
-from surveys.invitation_models import Invitation, InvitationStatus, Medium, Trigger, TriggerKind
+from surveys.invitation_models import Invitation, InvitationStatus, Trigger, TriggerKind
 from surveys.models import Survey
 from tickets.models import Conversation
 
@@ -22,9 +24,8 @@ logger = logging.getLogger(__name__)
 
 # Media that push a message to the person (and so are subject to fatigue and quiet hours); a widget or
 # a link is the person coming to us.
-PUSHED = frozenset(
-    {Medium.EMAIL, Medium.SMS, Medium.WHATSAPP, Medium.TELEGRAM, Medium.MESSENGER, Medium.INSTAGRAM}
-)
+# `medium in PUSHED` reads the registry: every channel kind that can carry a survey pushes it.
+PUSHED: Mapping[str, str] = KindTable(lambda spec: spec.value, where=lambda spec: spec.carries_surveys)
 
 
 def new_token() -> str:
@@ -68,7 +69,11 @@ def do_invite(
         locale=customer_locale(customer, locale), rule=rule,
     )  # fmt: skip
     invitation.save(force_insert=True)
-    if invitation.status == InvitationStatus.PENDING and invitation.send_at <= now:
+    if (
+        invitation.status == InvitationStatus.PENDING
+        and invitation.send_at is not None
+        and invitation.send_at <= now
+    ):
         enqueue_sending()
     return invitation
 

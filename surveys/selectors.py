@@ -11,6 +11,7 @@ figures are those of the answers the agent may see, so no count tells of a comme
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -18,6 +19,10 @@ from django.db.models.functions import Coalesce
 from surveys.invitation_models import FollowUp, FollowUpOutcome, Invitation, InvitationStatus, Trigger
 from surveys.models import Survey, SurveyKind, SurveyResponse
 from tickets.visibility import Visibility
+
+if TYPE_CHECKING:
+    # Stubs only: django-stubs-ext is a development dependency.
+    from django_stubs_ext import WithAnnotations
 
 RECENT_ANSWERS = 20
 SEND_LOG = 50
@@ -56,24 +61,43 @@ def _loop_q(viewer: Visibility, prefix: str = "") -> Q:
     )
 
 
-def surveys_with_stats(*, viewer: Visibility) -> list[Survey]:
+class SurveyStats(TypedDict):
+    """What surveys_with_stats() adds to each survey: the counts from SQL, then the headline."""
+
+    response_count: int
+    average_score: float | None
+    promoters: int
+    detractors: int
+    satisfied_5: int
+    satisfied_3: int
+    open_loops: int
+    invitation_count: int
+    headline_kind: str
+    headline: float | None
+
+
+def surveys_with_stats(*, viewer: Visibility) -> list[WithAnnotations[Survey, SurveyStats]]:
     mine = viewer.linked_q("responses__conversation")
-    surveys = list(
-        Survey.objects.select_related("owner").annotate(
-            response_count=Count("responses", filter=mine),
-            average_score=Avg("responses__score", filter=mine),
-            promoters=Count("responses", filter=mine & Q(responses__score__gte=9)),
-            detractors=Count("responses", filter=mine & Q(responses__score__lte=6)),
-            # CSAT "satisfied": the top two answers of five, the top one of three.
-            satisfied_5=Count("responses", filter=mine & Q(responses__score__gte=4)),
-            satisfied_3=Count("responses", filter=mine & Q(responses__score__gte=3)),
-            open_loops=Count(
-                "responses__follow_up",
-                filter=Q(responses__follow_up__closed_at__isnull=True)
-                & _loop_q(viewer, "responses__follow_up__"),
-            ),
-            invitation_count=_invitation_count(viewer),
-        )
+    # The cast: the headline is not in the query; the loop below sets it on every survey.
+    surveys = cast(
+        "list[WithAnnotations[Survey, SurveyStats]]",
+        list(
+            Survey.objects.select_related("owner").annotate(
+                response_count=Count("responses", filter=mine),
+                average_score=Avg("responses__score", filter=mine),
+                promoters=Count("responses", filter=mine & Q(responses__score__gte=9)),
+                detractors=Count("responses", filter=mine & Q(responses__score__lte=6)),
+                # CSAT "satisfied": the top two answers of five, the top one of three.
+                satisfied_5=Count("responses", filter=mine & Q(responses__score__gte=4)),
+                satisfied_3=Count("responses", filter=mine & Q(responses__score__gte=3)),
+                open_loops=Count(
+                    "responses__follow_up",
+                    filter=Q(responses__follow_up__closed_at__isnull=True)
+                    & _loop_q(viewer, "responses__follow_up__"),
+                ),
+                invitation_count=_invitation_count(viewer),
+            )
+        ),
     )
     for survey in surveys:
         high = survey.scale[1]

@@ -8,35 +8,27 @@ asked to reply with a number, which `surveys.chat_answers` reads from the inboun
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from channels_app.kinds import ChannelKind, provider_for
+from channels_app.kinds import ChannelKind, KindTable, provider_for
 from channels_app.outbound import do_queue_outbound
-from channels_app.rules import sms_segments, whatsapp_window
+from channels_app.rules import sms_segments
 from profiles.normalize import normalize_or_keep
 from surveys import texts
 from surveys.chat_answers import button_payload
 from surveys.delivery import DeliveryError, reach
-from surveys.invitation_models import Invitation, Medium
+from surveys.invitation_models import Invitation
 from surveys.models import ScaleStyle, SurveyKind
+from tickets.selectors import customer_whatsapp_window
 
-# The channel kind each chat medium goes through (the same words, kept explicit on purpose).
-CHANNEL_FOR_MEDIUM = {
-    Medium.SMS: ChannelKind.SMS,
-    Medium.WHATSAPP: ChannelKind.WHATSAPP,
-    Medium.TELEGRAM: ChannelKind.TELEGRAM,
-    Medium.MESSENGER: ChannelKind.MESSENGER,
-    Medium.INSTAGRAM: ChannelKind.INSTAGRAM,
-}
-# Messenger and Instagram allow 13 quick replies; a WhatsApp list holds 10 rows across all of its
-# sections (Cloud API, interactive list messages), so an 11-point NPS scale is asked as text there.
-MAX_BUTTONS = {
-    ChannelKind.TELEGRAM: 11,
-    ChannelKind.MESSENGER: 13,
-    ChannelKind.INSTAGRAM: 13,
-    ChannelKind.WHATSAPP: 10,
-}
+# The channel kind each chat medium goes through: a chat kind is its own medium (KindSpec.chat).
+CHANNEL_FOR_MEDIUM: Mapping[str, str] = KindTable(lambda spec: spec.value, where=lambda spec: spec.chat)
+# How many answer buttons a question can carry (KindSpec.survey_buttons: 13 quick replies on Messenger
+# and Instagram, 10 list rows on WhatsApp, so an 11-point NPS scale is asked as text there).
+MAX_BUTTONS: Mapping[str, int] = KindTable(lambda spec: spec.survey_buttons, where=lambda spec: spec.chat)
 # Two concatenated segments cost twice one; more than that and the question is worth shortening.
 MAX_SMS_SEGMENTS = 2
 
@@ -50,7 +42,7 @@ def send_chat_invitation(invitation: Invitation) -> None:
     provider = provider_for(channel.kind, channel.config)
     if (
         kind == ChannelKind.WHATSAPP
-        and not whatsapp_window(channel=channel, customer=invitation.customer_id).open
+        and not customer_whatsapp_window(channel=channel, customer=invitation.customer_id).open
     ):
         # Free-form and interactive messages are refused outside the window; only templates may start one.
         raise DeliveryError("Outside the 24-hour WhatsApp window: an approved template would be needed.")

@@ -21,9 +21,10 @@ def run_scheduled_triggers() -> int:
 
 @shared_task(name="surveys.tasks.open_follow_ups", acks_late=True)
 def open_follow_ups(response_ids: list[int]) -> int:
-    from surveys.closed_loop import do_open_follow_ups
+    """Announce answers the fast endpoint wrote; the closed loop opens their follow-ups."""
+    from surveys.answer_events import announce_responses
 
-    return do_open_follow_ups(response_ids=response_ids)
+    return announce_responses(response_ids)
 
 
 @shared_task(name="surveys.tasks.sweep_follow_ups", acks_late=True)

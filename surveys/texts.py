@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -12,14 +13,15 @@ from surveys.models import ScaleStyle, Survey, SurveyKind
 
 LANGUAGES = ("en", "ru", "pl")
 
-DEFAULT_QUESTIONS = {
+# Keyed by str, as Survey.kind reads back from its CharField (a SurveyKind is a str too).
+DEFAULT_QUESTIONS: dict[str, Promise] = {
     SurveyKind.NPS: _("How likely are you to recommend us to a friend or colleague?"),
     SurveyKind.CSAT: _("How satisfied are you with the help you received?"),
     SurveyKind.CES: _("How much do you agree: it was easy to get my issue handled."),
 }
 DEFAULT_FOLLOW_UP = _("What is the main reason for your score?")
 # The words at either end of the scale.
-SCALE_ENDS = {
+SCALE_ENDS: dict[str, tuple[Promise, Promise]] = {
     SurveyKind.NPS: (_("Not at all likely"), _("Extremely likely")),
     SurveyKind.CSAT: (_("Very unsatisfied"), _("Very satisfied")),
     SurveyKind.CES: (_("Strongly disagree"), _("Strongly agree")),

@@ -7,15 +7,16 @@ segment, the bulk path below) applies the fatigue rules and logs every decision,
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import User
-from channels_app.kinds import ChannelKind
+from channels_app.kinds import SURVEY_MEDIUM_FOR_KIND
 from profiles.models import Customer, CustomerEvent
 from profiles.segments import SegmentError, customers_in_segment
 from surveys import fatigue
@@ -23,20 +24,15 @@ from surveys.invitation_models import FollowUp, Invitation, InvitationStatus, Me
 from surveys.invitations import build_invitation, do_invite, enqueue_sending
 from tickets.models import Conversation, Direction, Message
 
+if TYPE_CHECKING:
+    # Stubs only: django-stubs-ext is a development dependency.
+    from django_stubs_ext import WithAnnotations
+
 logger = logging.getLogger(__name__)
 
-MEDIUM_FOR_CHANNEL_KIND: dict[str, str] = {
-    ChannelKind.EMAIL: Medium.EMAIL,
-    ChannelKind.SMS: Medium.SMS,
-    ChannelKind.WHATSAPP: Medium.WHATSAPP,
-    ChannelKind.TELEGRAM: Medium.TELEGRAM,
-    ChannelKind.MESSENGER: Medium.MESSENGER,
-    ChannelKind.INSTAGRAM: Medium.INSTAGRAM,
-    # A chat visitor is asked in the widget the next time they come back.
-    ChannelKind.WEBCHAT: Medium.WIDGET,
-    # An API "channel" cannot carry a survey: fall back to mail.
-    ChannelKind.API: Medium.EMAIL,
-}
+# The medium of a survey about a conversation on each kind (KindSpec.survey_medium: web chat visitors
+# are asked in the widget, an API "channel" falls back to mail).
+MEDIUM_FOR_CHANNEL_KIND: Mapping[str, str] = SURVEY_MEDIUM_FOR_KIND
 # Conversations carrying this label (any case) are spam: nobody is surveyed about them.
 SPAM_LABEL = "spam"
 # A backfilled event (an import of last year's orders) must not survey people about old news.
@@ -74,7 +70,7 @@ def medium_for(rule: Trigger, channel_kind: str | None) -> str:
 
 
 def on_conversation_resolved(conversation: Conversation, actor: User | None) -> list[Invitation]:
-    """Called by tickets.conversation_services.do_set_status when a conversation becomes resolved."""
+    """Called after a conversation became resolved (`ConversationResolved`, surveys/ticket_handlers.py)."""
     # A savepoint: a survey problem must never stop an agent from resolving a conversation.
     try:
         with transaction.atomic():
@@ -226,6 +222,7 @@ def _run_schedule(pk: int, now: datetime) -> int:
     rule.save(update_fields=["last_run_at"])
     if not fatigue.active(rule.survey, now):
         return 0
+    assert rule.segment is not None  # due_schedules() picks only rules with a segment
     try:
         members = customers_in_segment(rule.segment)
     except SegmentError:
@@ -233,7 +230,7 @@ def _run_schedule(pk: int, now: datetime) -> int:
         return 0
     members = members.annotate(latest_kind=_latest_channel_kind()).order_by("pk")
     created = 0
-    batch: list[Customer] = []
+    batch: list[WithAnnotations[Customer, LatestKind]] = []
     for customer in members.iterator(chunk_size=SCHEDULE_BATCH):
         batch.append(customer)
         if len(batch) >= SCHEDULE_BATCH:
@@ -244,7 +241,13 @@ def _run_schedule(pk: int, now: datetime) -> int:
     return created
 
 
-def _invite_batch(rule: Trigger, customers: list[Customer], now: datetime) -> int:
+class LatestKind(TypedDict):
+    latest_kind: str | None  # the channel kind of the customer's latest conversation, if any
+
+
+def _invite_batch(
+    rule: Trigger, customers: list[WithAnnotations[Customer, LatestKind]], now: datetime
+) -> int:
     """The bulk twin of do_invite for a segment: the same rules and rows, a few queries per batch."""
     survey = rule.survey
     asked = fatigue.recently_asked(survey, [customer.pk for customer in customers], now)

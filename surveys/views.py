@@ -93,7 +93,7 @@ def _edit(request: HttpRequest, survey: Survey) -> HttpResponse:
     initial_questions = [ExtraQuestionForm.initial_for(q) for q in survey.extra_questions or []]
     if request.method == "POST":
         action = request.POST.get("action", "save")
-        data = request.POST
+        data: QueryDict = request.POST
         if action == "add_question":
             data = _grown(data, QUESTIONS_PREFIX)
         elif action == "add_trigger":

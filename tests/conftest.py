@@ -182,3 +182,17 @@ def _fresh_channel_layer():
     channel_layers.backends = {}
     yield
     channel_layers.backends = {}
+
+
+@pytest.fixture
+def domain_events_seen():
+    """Every domain event delivered during the test, in order (subscribed to the whole catalogue)."""
+    from core import events
+
+    seen: list[events.DomainEvent] = []
+    types = [entry.event_type for entry in events.catalogue()]
+    for event_type in types:
+        events.subscribe(event_type, seen.append)
+    yield seen
+    for event_type in types:
+        events.unsubscribe(event_type, seen.append)

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.test import Client
 
 from channels_app.ingest import process_pending
 from channels_app.models import InboundEvent
+from tests.fixture_loader import fixture_names, load_fixture
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def fixture_bytes(provider: str, name: str) -> bytes:
-    return (FIXTURES / provider / name).read_bytes()
-
-
-def fixture_names(provider: str, suffix: str = "") -> list[str]:
-    return sorted(p.name for p in (FIXTURES / provider).iterdir() if p.is_file() and p.name.endswith(suffix))
+# Fixtures live with their adapter; these names are what the tests have always called.
+fixture_bytes = load_fixture
+__all__ = ["fixture_bytes", "fixture_names", "post_api", "post_webhook", "process_all"]
 
 
 def post_webhook(

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from channels_app.models import Channel
+from core import events as domain_events
 from core import realtime
 from tickets.models import AssignmentRule, Conversation, ConversationStatus
 
@@ -135,6 +136,12 @@ def do_auto_assign(*, conversations: Sequence[Conversation]) -> list[Conversatio
         AssignmentRule.objects.bulk_update(list(changed_rules.values()), ["last_assignee"])
     for conversation in assigned:
         _notify(conversation)
+    domain_events.publish_many(
+        domain_events.ConversationAssigned(
+            conversation_id=c.pk, assignee_id=c.assignee_id, previous_assignee_id=None, actor_id=None
+        )
+        for c in assigned
+    )
     return assigned
 
 

@@ -51,12 +51,17 @@ def attachment_for_token(token: str) -> Attachment:
     return attachment
 
 
-def link_item(attachment: Attachment) -> dict[str, object]:
-    """How an attachment travels in an outbound payload."""
-    return {
+def link_item(attachment: Attachment, *, with_storage_name: bool = False) -> dict[str, object]:
+    """How an attachment travels in an outbound payload. `with_storage_name` adds where the file is in
+    our storage, for adapters that send the bytes (mail); never for payloads a customer's server or
+    browser sees."""
+    item: dict[str, object] = {
         "id": attachment.pk,
         "filename": attachment.filename,
         "content_type": attachment.content_type,
         "size": attachment.size,
         "url": signed_url(attachment),
     }
+    if with_storage_name:
+        item["storage_name"] = attachment.file.name
+    return item

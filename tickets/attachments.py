@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
 import re
 from functools import partial
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -30,6 +32,9 @@ ACTIVE_CONTENT_TYPES = {
 _UNSAFE_FILENAME = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
 
 
+logger = logging.getLogger(__name__)
+
+
 def safe_filename(name: str, content_type: str) -> str:
     base = os.path.basename(name.replace("\\", "/")).strip().strip(".")
     base = _UNSAFE_FILENAME.sub("_", base)[:200]
@@ -46,8 +51,6 @@ def safe_content_type(content_type: str) -> str:
 
 
 def do_store_attachments(*, message: Message, attachments: list[IncomingAttachment]) -> list[Attachment]:
-    from channels_app.media import enqueue_fetch
-
     stored = []
     for incoming in attachments:
         filename = safe_filename(incoming.filename, incoming.content_type)
@@ -105,3 +108,16 @@ def do_store_outbound_attachments(*, message: Message, uploads: list[UploadedFil
         row.save()
         stored.append(row)
     return stored
+
+
+# By name: the task's module imports this one (through attachment_fetch), and the name is the wire
+# identifier queued messages carry, older than the task's move into tickets.
+FETCH_TASK = "channels_app.tasks.fetch_attachment"
+
+
+def enqueue_fetch(attachment_id: int) -> None:
+    """Queue the download; the pending row stays visible (and retryable) if the broker is down."""
+    try:
+        current_app.send_task(FETCH_TASK, args=[attachment_id], queue="bulk")
+    except Exception:
+        logger.warning("could not queue the fetch of attachment %s", attachment_id, exc_info=True)

@@ -14,9 +14,10 @@ from django.utils import timezone
 
 from channels_app.models import Channel, InboundEvent, OutboundMessage, OutboundStatus
 from channels_app.normalized import NormalizedMessage, StatusUpdate
-from tickets import events
+from channels_app.outbound_status import do_apply_status_update
+from tickets.message_events import publish_message
 from tickets.models import Conversation, Message
-from tickets.services import clean_message, do_apply_status_update, inbound_message_row
+from tickets.services import clean_message, inbound_message_row
 from tickets.threading import find_automated_target
 
 KINDS = {"bounce": "bounce", "auto_reply": "auto-reply"}
@@ -48,7 +49,7 @@ def do_record_automated_mail(
         Conversation.objects.filter(pk=target.conversation.pk, last_activity_at__lt=sent_at).update(
             last_activity_at=sent_at
         )
-    events.notify_message_created(stored, new_conversation=False)
+    publish_message(stored, new_conversation=False)
     notes.insert(0, f"attached to conversation {target.conversation.pk}")
     return f"{kind} from {message.sender.value}: " + "; ".join(n for n in notes if n)
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import events as domain_events
 from core import realtime
 from profiles.timeline import record_conversation_resolved
 from tickets import events
@@ -57,11 +58,18 @@ def do_set_status(*, conversation: Conversation, actor: User, status: str) -> Co
     conversation.save(update_fields=["status", "snoozed_until", "resolved_at"])
     if status == ConversationStatus.RESOLVED and not was_resolved:
         do_apply_sla(conversations=[conversation], event="resolved", at=now)
-        from surveys.triggers import on_conversation_resolved  # surveys builds on tickets, not back
-
-        on_conversation_resolved(conversation, actor)
+        domain_events.publish(
+            domain_events.ConversationResolved(
+                conversation_id=conversation.pk, customer_id=conversation.customer_id, actor_id=actor.pk
+            )
+        )
     elif was_resolved and status != ConversationStatus.RESOLVED:
         do_apply_sla(conversations=[conversation], event="reopened", at=now)
+        domain_events.publish(
+            domain_events.ConversationReopened(
+                conversation_id=conversation.pk, customer_id=conversation.customer_id, actor_id=actor.pk
+            )
+        )
     _announce(conversation, actor=actor)
     return conversation
 
@@ -87,6 +95,15 @@ def do_assign(*, conversation: Conversation, actor: User, assignee: User | None)
     conversation.save(update_fields=["assignee"])
     extra = [realtime.user_group(previous)] if previous and previous != conversation.assignee_id else []
     _announce(conversation, actor=actor, extra_groups=extra)
+    if previous != conversation.assignee_id:
+        domain_events.publish(
+            domain_events.ConversationAssigned(
+                conversation_id=conversation.pk,
+                assignee_id=conversation.assignee_id,
+                previous_assignee_id=previous,
+                actor_id=actor.pk,
+            )
+        )
     return conversation
 
 

@@ -17,26 +17,20 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from channels_app.models import Channel, InboundEvent
 from channels_app.normalized import NormalizedMessage
+from channels_app.pipeline_points import InboundItem, RecordInboundRun
+from core import events as domain_events
 from profiles import timeline
 from profiles.models import Customer, Identity, IdentityKind
 from profiles.normalize import match_key, normalize_or_keep
 from profiles.reveal import do_attach_revealed, revealed_in
 from profiles.services import do_resolve_sender, lock_customer
-from tickets import events
 from tickets.assignment import do_auto_assign
+from tickets.message_events import conversation_events
 from tickets.models import Conversation, ConversationStatus, Message
 from tickets.services import clean_message, inbound_message_row
 from tickets.sla import do_apply_sla
 from tickets.threading import THREADING_CONTINUE
-
-
-@dataclass
-class InboundItem:
-    channel: Channel
-    message: NormalizedMessage
-    event: InboundEvent | None = None
 
 
 @dataclass
@@ -67,6 +61,7 @@ def do_record_inbound_batch(*, items: Sequence[InboundItem]) -> list[Message]:
     new_conversations: list[Conversation] = []
     touched: dict[int, Conversation] = {}
     stored: list[tuple[Message, bool]] = []
+    reopened: list[domain_events.DomainEvent] = []
     for entry in prepared:
         message, channel = entry.message, entry.item.channel
         if (channel.pk, message.provider_message_id) in known:
@@ -98,6 +93,11 @@ def do_record_inbound_batch(*, items: Sequence[InboundItem]) -> list[Message]:
             if conversation.status != ConversationStatus.OPEN:
                 conversation.status = ConversationStatus.OPEN
                 conversation.resolved_at = None
+                reopened.append(
+                    domain_events.ConversationReopened(
+                        conversation_id=conversation.pk, customer_id=customer_id, actor_id=None
+                    )
+                )
             if conversation.pk is not None:
                 touched[conversation.pk] = conversation
         event = entry.item.event
@@ -115,9 +115,12 @@ def do_record_inbound_batch(*, items: Sequence[InboundItem]) -> list[Message]:
     Customer.objects.filter(pk__in=set(customer_of.values())).update(last_seen_at=now)
     timeline.record_messages(stored)
     _attach_revealed(stored, prepared)
-    teams: dict[int, list[int]] = {}
-    for row, new_conversation in stored:
-        events.notify_message_created(row, new_conversation=new_conversation, channel_teams=teams)
+    domain_events.publish_many(
+        [
+            *reopened,
+            *(event for row, new in stored for event in conversation_events(row, new_conversation=new)),
+        ]
+    )
     return [row for row, _ in stored]
 
 
@@ -183,6 +186,11 @@ def _create_customers(missing: dict[tuple[str, str], str], *, now: datetime) -> 
         with connection.cursor() as cursor:
             # Rows created in this very transaction and referenced by nothing: no cascade to collect.
             cursor.execute(f"DELETE FROM {Customer._meta.db_table} WHERE id = ANY(%s)", [list(unused)])  # noqa: S608
+    domain_events.publish_many(
+        domain_events.CustomerCreated(customer_id=customer.pk)
+        for customer in customers
+        if customer.pk not in unused
+    )
     return owners
 
 
@@ -267,3 +275,7 @@ def _attach_revealed(stored: list[tuple[Message, bool]], prepared: list[_Prepare
         if revealed_in(row.body, channel_kind=channel.kind, region=region):
             customer = Customer(pk=row.conversation.customer_id)
             do_attach_revealed(customer=customer, message=row, channel=channel, region=region)
+
+
+def record_run(point: RecordInboundRun) -> list[Message]:
+    return do_record_inbound_batch(items=point.items)

@@ -3,6 +3,8 @@ conversation they are looking at when the need comes up."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -26,7 +28,8 @@ LABEL_COLOR_CHOICES = (
     ("pink", gettext_lazy("Pink")),
 )
 LABEL_COLORS = tuple(value for value, _name in LABEL_COLOR_CHOICES)
-NAME_MAX = Label._meta.get_field("name").max_length
+# The cast: get_field() is typed as returning any field, whose max_length may be None; a CharField's is set.
+NAME_MAX = cast(int, Label._meta.get_field("name").max_length)
 
 
 class LabelError(ValueError):

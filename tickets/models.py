@@ -89,6 +89,22 @@ class Conversation(models.Model):
             models.Index(fields=["waiting_since", "id"], name="conv_waiting"),
             models.Index(fields=["assignee", "status", "-last_activity_at"], name="conv_assignee_status"),
             models.Index(fields=["channel", "-last_activity_at"], name="conv_channel_activity"),
+            # The breach announcer reads deadlines that just passed; only conversations with one are indexed.
+            models.Index(
+                fields=["first_response_due_at"],
+                name="conv_first_due",
+                condition=models.Q(first_response_due_at__isnull=False, first_response_at__isnull=True),
+            ),
+            models.Index(
+                fields=["next_response_due_at"],
+                name="conv_next_due",
+                condition=models.Q(next_response_due_at__isnull=False),
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                name="conv_resolution_due",
+                condition=models.Q(resolution_due_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -186,7 +202,7 @@ class Attachment(models.Model):
 
 # Imported here so Django finds them as models of this app; they live in their own modules for size.
 from tickets.saved_views_models import SavedView, SavedViewVisibility  # noqa: E402
-from tickets.sla_models import BusinessHours, Holiday, SlaPolicy  # noqa: E402
+from tickets.sla_models import BusinessHours, Holiday, SlaBreachNotice, SlaPolicy  # noqa: E402
 from tickets.work_models import (  # noqa: E402
     AssignmentRule,
     CannedResponse,
@@ -208,5 +224,6 @@ __all__ = [
     "Message",
     "SavedView",
     "SavedViewVisibility",
+    "SlaBreachNotice",
     "SlaPolicy",
 ]

@@ -12,31 +12,23 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from channels_app.adapters.base import get_adapter
-from channels_app.kinds import ChannelKind, provider_for
+from channels_app.kinds import IDENTITY_FOR_KIND, ChannelKind, kind_spec, provider_for
 from channels_app.models import Channel
 from channels_app.outbound import do_queue_outbound
 from channels_app.outbound_media import MediaRefusal, check_outgoing_files
-from channels_app.rules import sms_segments, whatsapp_window
+from channels_app.rules import sms_segments
 from profiles import timeline
 from profiles.models import Identity, IdentityKind
-from tickets import events
 from tickets.attachment_links import link_item
 from tickets.attachments import do_store_outbound_attachments, outgoing_files
+from tickets.message_events import publish_message
 from tickets.models import Conversation, Direction, Message
 from tickets.reply_delivery import RESOLVE_ON_SENT
+from tickets.selectors import customer_whatsapp_window
 from tickets.sla import do_apply_sla
 
-# Which of the customer's identities a channel of each kind can reach.
-IDENTITY_FOR_CHANNEL: dict[str, str] = {
-    ChannelKind.EMAIL: IdentityKind.EMAIL,
-    ChannelKind.SMS: IdentityKind.PHONE,
-    ChannelKind.WHATSAPP: IdentityKind.WHATSAPP,
-    ChannelKind.TELEGRAM: IdentityKind.TELEGRAM,
-    ChannelKind.MESSENGER: IdentityKind.MESSENGER,
-    ChannelKind.INSTAGRAM: IdentityKind.INSTAGRAM,
-    ChannelKind.WEBCHAT: IdentityKind.WEBCHAT,
-    ChannelKind.API: IdentityKind.EXTERNAL_ID,
-}
+# Which of the customer's identities a channel of each kind can reach (KindSpec.identity_kind).
+IDENTITY_FOR_CHANNEL = IDENTITY_FOR_KIND
 
 
 class ReplyError(ValueError):
@@ -85,7 +77,7 @@ def email_threading(conversation: Conversation) -> dict[str, object]:
 
 def check_whatsapp_window(*, conversation: Conversation, channel: Channel) -> None:
     """Free text through WhatsApp only inside the 24-hour window; the provider would refuse it anyway."""
-    window = whatsapp_window(channel=channel, conversation=conversation)
+    window = customer_whatsapp_window(channel=channel, conversation=conversation)
     if window.open:
         return
     if window.closes_at is None:
@@ -178,7 +170,9 @@ def do_send_reply(
         payload["template"] = template
     if uploads:
         stored = do_store_outbound_attachments(message=message, uploads=uploads)
-        payload["attachments"] = [link_item(row) for row in stored]
+        # Mail carries the files themselves: its adapter reads them from storage by name.
+        inline = kind_spec(channel.kind).mail
+        payload["attachments"] = [link_item(row, with_storage_name=inline) for row in stored]
     if channel.kind == ChannelKind.EMAIL:
         payload.update(email_threading(conversation))
         payload.setdefault("subject", conversation.subject or "")
@@ -191,5 +185,5 @@ def do_send_reply(
     conversation.save(update_fields=fields)
     do_apply_sla(conversations=[conversation], event="agent_reply", at=now)
     timeline.record_message(message, new_conversation=False)
-    events.notify_message_created(message, new_conversation=False)
+    publish_message(message, new_conversation=False)
     return message

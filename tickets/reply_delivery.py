@@ -101,17 +101,17 @@ def delivery_failure(message: Message) -> str:
 
 
 # --- Settling a reply once its send is decided ------------------------------------------------------------
-def do_settle_reply(*, outbound: OutboundMessage, status: str) -> None:
+def do_settle_reply(*, message_id: int | None, status: str, error: str) -> None:
     """Resolve after "Send and resolve" once the reply is out; on failure keep (or put) the
     conversation open and tell the reply's author."""
-    if outbound.message_id is None or status not in (*ACCEPTED, OutboundStatus.FAILED):
+    if message_id is None or status not in (*ACCEPTED, OutboundStatus.FAILED):
         return
     with transaction.atomic():
         # Locked so a "sent" and a late "failed" for the same reply settle one after the other.
         message = (
             Message.objects.select_for_update(of=("self",))
             .select_related("conversation__channel", "author")
-            .filter(pk=outbound.message_id)
+            .filter(pk=message_id)
             .first()
         )
         if message is None or not isinstance(message.metadata, dict):
@@ -119,7 +119,7 @@ def do_settle_reply(*, outbound: OutboundMessage, status: str) -> None:
         if status in ACCEPTED:
             _resolve_if_asked(message)
         else:
-            _keep_open(message, error=outbound.error)
+            _keep_open(message, error=error)
 
 
 def _resolve_if_asked(message: Message) -> None:

@@ -15,12 +15,13 @@ from accounts.roles import VIEW_ALL_CONVERSATIONS, Role
 from channels_app.email.html import sanitize_html
 from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
-from channels_app.rules import WindowState, whatsapp_window
+from channels_app.rules import WindowState
 from profiles.models import Identity
 from profiles.selectors_profile import AttributeRow, attribute_rows, latest_scores
 from tickets.models import Attachment, Conversation, Direction, InternalNote, Label, Message
 from tickets.replies import IDENTITY_FOR_CHANNEL
 from tickets.reply_delivery import delivery_failure
+from tickets.selectors import customer_whatsapp_window
 from tickets.visibility import visibility_for
 
 OTHER_CONVERSATIONS = 8
@@ -156,7 +157,7 @@ def reply_channels(user: User, conversation: Conversation, identities: list[Iden
     for channel in channels:
         window = None
         if channel.kind == ChannelKind.WHATSAPP:
-            window = whatsapp_window(channel=channel, conversation=conversation)
+            window = customer_whatsapp_window(channel=channel, conversation=conversation)
         rows.append(ReplyChannel(channel, by_kind[IDENTITY_FOR_CHANNEL[channel.kind]].value, window))
     rows.sort(key=lambda row: row.channel.pk != conversation.channel_id)
     return rows

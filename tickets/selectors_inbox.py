@@ -315,6 +315,8 @@ def _descending(sort: str) -> bool:
 def _segment_customers(query: InboxQuery, segment: Segment | None) -> QuerySet | None:
     """The segment's customer ids as a subquery, or None if the segment is gone or no longer valid
     (an attribute it names was deleted): such a filter matches nothing rather than everyone."""
+    if query.segment is None:
+        return None
     if segment is None or segment.pk != query.segment:
         segment = Segment.objects.filter(pk=query.segment).only("id", "definition").first()
     if segment is None:

@@ -8,21 +8,20 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from channels_app.models import Channel, InboundEvent, OutboundMessage
-from channels_app.normalized import NormalizedMessage, StatusUpdate
-from channels_app.outbound_models import STATUS_RANK, OutboundStatus
-from core import realtime
+from channels_app.models import Channel, InboundEvent
+from channels_app.normalized import NormalizedMessage
+from core import events as domain_events
 from profiles import timeline
 from profiles.models import Customer
 from profiles.normalize import normalize_or_keep
 from profiles.reveal import do_attach_revealed
 from profiles.services import do_resolve_sender, fill_identity_display, lock_customer
-from tickets import events
 from tickets.assignment import do_auto_assign
 from tickets.attachments import do_store_attachments
 from tickets.cleaning import clean_json, clean_text
+from tickets.inbound_points import InboundMessageArriving
+from tickets.message_events import publish_message
 from tickets.models import Conversation, ConversationStatus, Direction, Message
-from tickets.reply_delivery import do_settle_reply
 from tickets.sla import do_apply_sla
 from tickets.threading import find_conversation
 
@@ -48,10 +47,10 @@ def do_record_inbound_message(
     )
     if Message.objects.filter(channel=channel, provider_message_id=message.provider_message_id).exists():
         return None
-    from surveys.chat_answers import try_record_chat_answer
-
     # A survey answer (a pressed button, a bare score) is recorded as one and opens no conversation.
-    if try_record_chat_answer(channel, message, customer):
+    if domain_events.intercept_first(
+        InboundMessageArriving(channel=channel, message=message, customer=customer)
+    ):
         return None
 
     now = timezone.now()
@@ -83,7 +82,7 @@ def do_record_inbound_message(
     timeline.record_message(stored, new_conversation=new_conversation)
     if not message.automated:
         do_attach_revealed(customer=customer, message=stored, channel=channel, region=region)
-    events.notify_message_created(stored, new_conversation=new_conversation)
+    publish_message(stored, new_conversation=new_conversation)
     return stored
 
 
@@ -143,51 +142,10 @@ def _touch(conversation: Conversation, *, at, reopen: bool) -> None:
         conversation.status = ConversationStatus.OPEN
         conversation.resolved_at = None
         fields += ["status", "resolved_at"]
+        domain_events.publish(
+            domain_events.ConversationReopened(
+                conversation_id=conversation.pk, customer_id=conversation.customer_id, actor_id=None
+            )
+        )
     if fields:
         conversation.save(update_fields=fields)
-
-
-def do_apply_status_update(*, channel: Channel, update: StatusUpdate) -> bool:
-    """Move an outbound message's status forward; a late or repeated callback changes nothing."""
-    lower = [status for status, rank in STATUS_RANK.items() if rank < STATUS_RANK[update.status]]
-    changed = OutboundMessage.objects.filter(
-        channel=channel, provider_message_id=update.provider_message_id, status__in=lower
-    ).update(status=update.status, status_at=update.at or timezone.now(), error=update.error[:2000])
-    if changed:
-        outbound = (
-            OutboundMessage.objects.select_related("message__conversation__channel")
-            .filter(channel=channel, provider_message_id=update.provider_message_id)
-            .first()
-        )
-        if outbound is not None and outbound.message is not None:
-            _publish_status(outbound, status=update.status)
-            do_settle_reply(outbound=outbound, status=update.status)
-    return bool(changed)
-
-
-def do_record_send_failure(*, outbound: OutboundMessage) -> None:
-    """A send that failed for good before the provider took it (so no callback will ever tell)."""
-    changed = OutboundMessage.objects.filter(pk=outbound.pk, status=OutboundStatus.QUEUED).update(
-        status=OutboundStatus.FAILED, status_at=timezone.now()
-    )
-    if not changed or outbound.message_id is None:
-        return
-    outbound = OutboundMessage.objects.select_related("message__conversation__channel").get(pk=outbound.pk)
-    _publish_status(outbound, status=OutboundStatus.FAILED)
-    do_settle_reply(outbound=outbound, status=OutboundStatus.FAILED)
-
-
-def _publish_status(outbound: OutboundMessage, *, status: str) -> None:
-    message = outbound.message
-    if message is None:  # a survey or automation send: no thread shows it
-        return
-    realtime.publish(
-        events.audience(message.conversation),
-        events.MESSAGE_STATUS,
-        {
-            "conversation_id": message.conversation_id,
-            "message_id": message.pk,
-            "status": status,
-            "error": outbound.error,
-        },
-    )

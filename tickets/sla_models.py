@@ -62,3 +62,25 @@ class SlaPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SlaBreachNotice(models.Model):
+    """One announced breach of one deadline: announcing is exactly once per (conversation, target,
+    deadline), whichever worker gets there first; a new deadline (the customer wrote again) is a new one."""
+
+    conversation = models.ForeignKey(
+        "tickets.Conversation", on_delete=models.CASCADE, related_name="sla_breach_notices"
+    )
+    target = models.CharField(_("target"), max_length=20)
+    due_at = models.DateTimeField(_("due"))
+    announced_at = models.DateTimeField(_("announced"))
+
+    class Meta:
+        verbose_name = _("SLA breach notice")
+        verbose_name_plural = _("SLA breach notices")
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "target", "due_at"], name="sla_breach_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} {self.target} {self.due_at:%Y-%m-%d %H:%M}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_safe
 
@@ -18,7 +18,7 @@ INLINE_TYPES = {"application/pdf", "text/plain"}
 
 
 @require_safe
-def attachment_link(request: HttpRequest, token: str, filename: str) -> HttpResponse:
+def attachment_link(request: HttpRequest, token: str, filename: str) -> HttpResponseBase:
     try:
         attachment = attachment_for_token(token)
     except LinkExpired:
@@ -30,7 +30,7 @@ def attachment_link(request: HttpRequest, token: str, filename: str) -> HttpResp
 
 @requires(roles.WORK_INBOX)
 @require_safe
-def conversation_attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+def conversation_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     """A file in the thread, for whoever may see the conversation (404 for anyone else)."""
     conversation = conversation_for(request.user, pk)  # type: ignore[arg-type]
     attachment = get_object_or_404(
@@ -39,7 +39,7 @@ def conversation_attachment(request: HttpRequest, pk: int, attachment_id: int) -
     return _file_response(attachment)
 
 
-def _file_response(attachment: Attachment) -> HttpResponse:
+def _file_response(attachment: Attachment) -> FileResponse:
     # Customer files are untrusted: never rendered as HTML in our origin, only shown where harmless.
     inline = attachment.content_type.startswith(INLINE_PREFIXES) or attachment.content_type in INLINE_TYPES
     response = FileResponse(

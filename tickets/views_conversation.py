@@ -24,11 +24,11 @@ from accounts.decorators import requires
 from accounts.models import User
 from channels_app.rules import GSM7_BASIC, GSM7_EXTENSION, sms_segments
 from core.csp import strict_policy
-from surveys.selectors import follow_up_for_conversation
 from tickets import conversation_services as services
 from tickets import selectors_conversation as sel
 from tickets.labels import LABEL_COLOR_CHOICES
 from tickets.models import Conversation, ConversationStatus, Label, Message, Priority
+from tickets.page_extensions import conversation_context
 from tickets.replies import ReplyError, do_send_reply
 from tickets.reply_delivery import delivery_failure
 from tickets.reply_options import reply_options_context
@@ -85,7 +85,7 @@ def _context(request: HttpRequest, conversation: Conversation, **extra: Any) -> 
 def _page_context(request: HttpRequest, conversation: Conversation, **extra: Any) -> dict[str, Any]:
     context = _context(request, conversation, **extra)
     context["panel"] = sel.side_panel(_user(request), conversation, context["identities"])
-    context["follow_up"] = follow_up_for_conversation(conversation.pk)
+    context.update(conversation_context(conversation.pk))
     return context
 
 

@@ -1,5 +1,6 @@
-"""Provider adapters. Every module in this package that registers an adapter is imported here, so a new
-provider is one new file (see docs/adding-a-channel.md)."""
+"""Provider adapters, one package per provider (`<provider>/__init__.py` registers the adapter; its helper
+modules and `fixtures/` sit next to it). Every package and module here that is not support code is
+imported on first use, so a new provider is one new package (see docs/adding-a-channel.md)."""
 
 import importlib
 import pkgutil

@@ -110,6 +110,11 @@ def register(adapter_class: type[Adapter]) -> type[Adapter]:
     return adapter_class
 
 
+def unregister(provider: str) -> None:
+    """For tests that register an adapter of their own."""
+    _REGISTRY.pop(provider, None)
+
+
 def get_adapter(provider: str) -> Adapter | None:
     from channels_app import adapters as _  # noqa: F401 - importing the package registers the adapters
 

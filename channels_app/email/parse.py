@@ -15,8 +15,8 @@ from channels_app.email.charsets import decode_text
 from channels_app.email.headers import address_header, decode_header, raw_header
 from channels_app.email.html import html_to_text, sanitize_html
 from channels_app.email.quotes import split_reply
+from channels_app.identity_kinds import IdentityKind
 from channels_app.normalized import Attachment, NormalizedMessage, Sender
-from profiles.models import IdentityKind
 
 MAX_DEPTH = 30
 MAX_PARTS = 500

@@ -7,6 +7,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from html import escape
+from typing import cast
 
 from django.conf import settings
 
@@ -17,7 +18,9 @@ from core import outbound_guard
 class _GuardedSocket(smtplib.SMTP):
     # smtplib opens its socket here; TLS (SMTP_SSL and STARTTLS) still verifies the configured name.
     def _get_socket(self, host, port, timeout):
-        return outbound_guard.connect(host, port, timeout=timeout, source_address=self.source_address)
+        # smtplib types source_address as any socket address; for its TCP connection it is (host, port).
+        source_address = cast("tuple[str, int] | None", self.source_address)
+        return outbound_guard.connect(host, port, timeout=timeout, source_address=source_address)
 
 
 class GuardedSMTP(_GuardedSocket):

@@ -1,93 +1,42 @@
-"""Reads for the visitor websocket: what one visitor may see of their own conversation."""
+"""Reads for the visitor websocket that only concern the channel: which channel a socket opens, and the
+visitor messages still waiting in the inbound queue. What a visitor sees of their conversation is read
+by tickets.webchat.history, which owns conversations."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, NotRequired, TypedDict
+from typing import Any
 
 from channels_app.inbound_models import InboundEvent, InboundStatus
+from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
 from channels_app.webchat import limits
+from channels_app.webchat.protocol import ChatMessage
 from channels_app.webchat.services import PROVIDER, VISITOR_HEADER
-from profiles.models import Identity, IdentityKind
-from profiles.revocation import WEBCHAT_VISITOR, is_revoked
-from tickets.attachment_links import link_item
-from tickets.models import AttachmentStatus, Conversation, Direction, Message
 
 
-class ChatMessage(TypedDict):
-    """One message as the widget shows it."""
-
-    id: str  # the client id for visitor messages, "m<pk>" for ours: the widget de-duplicates on it
-    direction: str  # "in" (from the visitor) or "out" (from us)
-    text: str
-    at: str
-    author: str
-    # Files an agent attached, as signed links the visitor's browser opens.
-    attachments: NotRequired[list[dict[str, Any]]]
+def active_webchat_channel(channel_id: int) -> Channel | None:
+    return Channel.objects.filter(pk=channel_id, kind=ChannelKind.WEBCHAT, is_active=True).first()
 
 
-def chat_message(message: Message) -> ChatMessage:
-    if message.direction == Direction.INBOUND:
-        # Visitor messages carry "<visitor id>:<client id>"; the widget knows them by the client id.
-        message_id = (message.provider_message_id or "").partition(":")[2] or f"m{message.pk}"
-        author = ""
-    else:
-        message_id = f"m{message.pk}"
-        # First names only: a visitor has no business knowing the agent's login or full name.
-        author = message.author.first_name if message.author else ""
-    shown: ChatMessage = {
-        "id": message_id,
-        "direction": message.direction,
-        "text": message.body,
-        "at": message.created_at.isoformat(),
-        "author": author,
-    }
-    if message.direction == Direction.OUTBOUND:
-        files = [a for a in message.attachments.all() if a.status == AttachmentStatus.STORED and a.file]
-        if files:
-            shown["attachments"] = [link_item(a) for a in files]
-    return shown
+def identity_secret(channel: Channel) -> str:
+    """The secret a site signs its users' ids with; "" when the channel accepts guests only."""
+    if not channel.credentials.get("identity_secret"):
+        return ""
+    return channel.secret("identity_secret")
 
 
-def visitor_history(
+def pending_visitor_messages(
     *, channel: Channel, visitor_id: str, limit: int = limits.HISTORY_LIMIT
 ) -> list[ChatMessage]:
-    """The latest conversation of this visitor on this channel, oldest first, plus anything still queued.
-
-    Only messages that went through this channel are shown: a customer's email or WhatsApp thread that
-    the same conversation continued from is none of the widget's business.
-    """
-    shown: list[ChatMessage] = []
-    identity = Identity.objects.filter(kind=IdentityKind.WEBCHAT, value=visitor_id).first()
-    if identity is not None:
-        conversation = (
-            Conversation.objects.filter(customer=identity.customer_id, messages__channel=channel)
-            .order_by("-last_activity_at", "-id")
-            .first()
-        )
-        if conversation is not None:
-            recent = (
-                Message.objects.filter(conversation=conversation, channel=channel)
-                .select_related("author")
-                .prefetch_related("attachments")
-                .order_by("-created_at", "-id")[:limit]
-            )
-            shown = [chat_message(message) for message in reversed(recent)]
-    # Messages a worker has not processed yet are the visitor's too; without them a quick reload
-    # would make a just-sent message seem lost.
+    """The visitor's messages a worker has not turned into conversation messages yet, oldest first."""
     pending = InboundEvent.objects.filter(
         channel=channel,
         provider=PROVIDER,
         status=InboundStatus.PENDING,
         **{f"headers__{VISITOR_HEADER}": visitor_id},
     ).order_by("received_at", "id")[:limit]
-    known = {item["id"] for item in shown}
-    for event in pending:
-        item = _pending_message(event)
-        if item is not None and item["id"] not in known:
-            shown.append(item)
-    return shown[-limit:]
+    return [item for item in map(_pending_message, pending) if item is not None]
 
 
 def _pending_message(event: InboundEvent) -> ChatMessage | None:
@@ -99,13 +48,8 @@ def _pending_message(event: InboundEvent) -> ChatMessage | None:
         return None
     return {
         "id": str(data.get("id", "")),
-        "direction": Direction.INBOUND,
+        "direction": "in",
         "text": str(data.get("text", "")),
         "at": event.received_at.isoformat(),
         "author": "",
     }
-
-
-def visitor_revoked(visitor_id: str) -> bool:
-    """True for the visitor id of an erased person (their browser may still hold its token)."""
-    return is_revoked(kind=WEBCHAT_VISITOR, value=visitor_id)

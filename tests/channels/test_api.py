@@ -117,7 +117,13 @@ def test_status__delivered_moves_forward_only(client, channel, provider_stub, ag
 
     # read arrives first, then the late delivered and sent: nothing moves backwards.
     status("read", "2026-11-20T09:20:00Z")
-    status("delivered", "2026-11-20T09:18:00Z")
+    deliver(
+        client,
+        channel,
+        fixture_bytes("api", "status__delivered.json").replace(
+            b"out-PLACEHOLDER", f"out-{outbound.pk}".encode()
+        ),
+    )
     status("sent", "2026-11-20T09:17:00Z")
     status("failed", "2026-11-20T09:21:00Z")
     process_all()

@@ -1,4 +1,5 @@
-"""Every mail in tests/fixtures/email through the real webhook and pipeline, with its own expectations."""
+"""Every mail in channels_app/adapters/email/fixtures through the real webhook and pipeline, with its own
+expectations."""
 
 from __future__ import annotations
 

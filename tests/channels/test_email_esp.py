@@ -48,7 +48,7 @@ def auth(value: str = BASIC_AUTH) -> dict[str, str]:
 
 
 def fixture(name: str) -> bytes:
-    return fixture_bytes("email_esp", name)
+    return fixture_bytes("email", f"esp/{name}")
 
 
 def signed_mailgun(body: bytes, *, token: str | None = None) -> bytes:

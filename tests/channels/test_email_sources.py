@@ -12,7 +12,8 @@ from channels_app.adapters.base import AdapterError
 from channels_app.email.imap import poll_all, poll_mailbox
 from channels_app.models import InboundEvent, InboundStatus
 from channels_app.services import do_create_channel
-from tests.pipeline import FIXTURES, fixture_bytes, process_all
+from tests.fixture_loader import fixture_path
+from tests.pipeline import fixture_bytes, process_all
 from tests.stubs.imap import ImapStub
 from tickets.models import Message
 
@@ -109,7 +110,7 @@ def test_ingest_mail_reads_files_maildir_and_mbox_and_is_idempotent(channel, tmp
     box.add(fixture_bytes("email", "outlook_pl_reply.eml"))
     box.add(fixture_bytes("email", "garbage_not_mime.eml"))
     box.flush()
-    single = FIXTURES / "email" / "gmail_en_reply.eml"
+    single = fixture_path("email", "gmail_en_reply.eml")
     paths = [str(single), str(tmp_path / "Maildir"), str(tmp_path / "archive.mbox")]
 
     out, err = StringIO(), StringIO()

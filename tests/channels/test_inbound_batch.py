@@ -12,10 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from channels_app.ingest import process_pending
 from channels_app.models import InboundEvent, InboundStatus
 from channels_app.normalized import NormalizedMessage, Sender
+from channels_app.pipeline_points import InboundItem
 from channels_app.services import do_create_channel
 from profiles.models import Customer, Identity, TimelineEntry
 from tests.pipeline import post_api
-from tickets.inbound_batch import InboundItem, do_record_inbound_batch
+from tickets.inbound_batch import do_record_inbound_batch
 from tickets.models import Conversation, ConversationStatus, Message
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from channels_app.adapters.base import AdapterError, MediaSource
-from channels_app.media import MediaRefused, check_url, do_fetch_attachment, download, host_allowed
+from channels_app.media import MediaRefused, check_url, download, host_allowed
 from channels_app.services import do_create_channel
 from tests.pipeline import fixture_bytes, post_api, post_webhook, process_all
+from tickets.attachment_fetch import do_fetch_attachment
 from tickets.models import Attachment, AttachmentStatus
 
 pytestmark = pytest.mark.django_db

@@ -654,7 +654,7 @@ def test_whatsapp_without_phone_number_id_fails_clearly(wa, provider_stub):
 
 
 def test_whatsapp_media_is_fetched_through_the_graph_api(client, wa, provider_stub, settings):
-    from channels_app.media import do_fetch_attachment
+    from tickets.attachment_fetch import do_fetch_attachment
 
     stub = provider_stub("meta")
     stub.route(

@@ -14,11 +14,11 @@ from channels_app.models import OutboundMessage, OutboundStatus
 from channels_app.outbound import do_send
 from channels_app.outbound_media import MediaRefusal, OutgoingFile, check_outgoing_files
 from channels_app.services import do_create_channel
-from channels_app.webchat.selectors import chat_message
 from profiles.models import Customer, Identity, IdentityKind
 from tests.stubs.smtp import SmtpStub
-from tickets.models import Conversation
+from tickets.models import Attachment, Conversation
 from tickets.replies import ReplyError, do_send_reply
+from tickets.webchat.history import chat_message
 
 pytestmark = pytest.mark.django_db
 PUBLIC = "https://cx.example.com"
@@ -274,6 +274,26 @@ def test_email_carries_the_files_as_mime_attachments(agent, smtp):
     assert files["receipt.png"].get_content() == PNG
     assert files["Faktura.pdf"].get_content() == PDF
     assert mail.message.get_body(("plain",)).get_content().strip() == "Here you go"
+
+
+def test_email_reads_the_files_from_storage_and_fails_for_good_once_they_are_gone(agent, smtp):
+    mailbox = do_create_channel(
+        kind="email",
+        name="Support",
+        address="support@shop.example",
+        config={"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_security": "none"},
+    )
+    conversation = conversation_on(mailbox, IdentityKind.EMAIL, "anna@kowalska.test")
+    outbound = reply(agent, conversation, mailbox, [pdf("Faktura.pdf")])
+    (item,) = outbound.payload["attachments"]
+    row = Attachment.objects.get(pk=item["id"])
+    # The mail adapter reads the file by its storage name: it does not query the tickets' tables.
+    assert item["storage_name"] == row.file.name
+    row.file.delete(save=False)  # erased while the reply waited
+    assert do_send(outbound_id=outbound.pk) == OutboundStatus.FAILED
+    outbound.refresh_from_db()
+    assert f"attachment {row.pk} is no longer stored" in outbound.error
+    assert smtp.received == []
 
 
 def test_api_callback_gets_the_files_as_links(agent, provider_stub):

@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from channels_app.models import OutboundMessage
 from channels_app.normalized import NormalizedMessage, Sender
-from channels_app.rules import GSM7_BASIC, GSM7_EXTENSION, sms_segments, whatsapp_window
+from channels_app.rules import GSM7_BASIC, GSM7_EXTENSION, WindowState, sms_segments, whatsapp_window
 from channels_app.services import do_create_channel
 from profiles.models import IdentityKind
 from tickets.models import Message
 from tickets.replies import ReplyError, do_send_reply
+from tickets.selectors import customer_whatsapp_window
 from tickets.services import do_record_inbound_message
 
 CREDENTIALS = {
@@ -93,6 +94,20 @@ def test_cyrillic_sms_from_the_fixture_is_two_ucs2_segments():
 # --- WhatsApp window -------------------------------------------------------------------------------
 
 
+def test_window_rule_without_an_inbound_message_is_closed_with_no_end():
+    assert whatsapp_window(last_inbound_at=None) == WindowState(open=False, closes_at=None)
+
+
+def test_window_rule_closes_exactly_24_hours_after_the_last_inbound_message():
+    last = timezone.now() - timedelta(hours=30)
+    closes_at = last + timedelta(hours=24)
+    assert whatsapp_window(last_inbound_at=last) == WindowState(open=False, closes_at=closes_at)
+    assert whatsapp_window(last_inbound_at=last, now=closes_at).open is False
+    assert whatsapp_window(last_inbound_at=last, now=closes_at - timedelta(seconds=1)).open is True
+    recent = timezone.now() - timedelta(hours=2)
+    assert whatsapp_window(last_inbound_at=recent).open is True
+
+
 @pytest.fixture
 def wa_channel(db):
     return do_create_channel(
@@ -123,7 +138,7 @@ def inbound(channel, *, hours_ago: float, sid: str, kind=IdentityKind.WHATSAPP, 
 
 def test_window_is_closed_when_the_customer_never_wrote_here(wa_channel, sms_channel):
     message = inbound(sms_channel, hours_ago=1, sid="SM1", kind=IdentityKind.PHONE, value="+48512345678")
-    state = whatsapp_window(channel=wa_channel, conversation=message.conversation)
+    state = customer_whatsapp_window(channel=wa_channel, conversation=message.conversation)
     assert (state.open, state.closes_at) == (False, None)
 
 
@@ -131,16 +146,16 @@ def test_window_is_open_24_hours_after_the_last_inbound_message(wa_channel):
     first = inbound(wa_channel, hours_ago=30, sid="SM1")
     last = inbound(wa_channel, hours_ago=2, sid="SM2")
     customer = last.conversation.customer
-    state = whatsapp_window(channel=wa_channel, customer=customer)
+    state = customer_whatsapp_window(channel=wa_channel, customer=customer)
     assert state.closes_at == last.created_at + timedelta(hours=24)
     assert state.open is True
     assert first.created_at < last.created_at
     # Exactly at the 24th hour it is over.
-    assert whatsapp_window(channel=wa_channel, customer=customer, now=state.closes_at).open is False
+    assert customer_whatsapp_window(channel=wa_channel, customer=customer, now=state.closes_at).open is False
     just_before = state.closes_at - timedelta(seconds=1)
-    assert whatsapp_window(channel=wa_channel, customer=customer, now=just_before).open is True
+    assert customer_whatsapp_window(channel=wa_channel, customer=customer, now=just_before).open is True
     # The conversation form asks the same question.
-    assert whatsapp_window(channel=wa_channel, conversation=last.conversation) == state
+    assert customer_whatsapp_window(channel=wa_channel, conversation=last.conversation) == state
 
 
 def test_window_counts_only_this_numbers_inbound_messages(wa_channel, agent):
@@ -153,14 +168,14 @@ def test_window_counts_only_this_numbers_inbound_messages(wa_channel, agent):
     do_send_reply(
         conversation=message.conversation, author=agent, channel=wa_channel, text="", template={"name": "HX1"}
     )
-    state = whatsapp_window(channel=wa_channel, conversation=message.conversation)
+    state = customer_whatsapp_window(channel=wa_channel, conversation=message.conversation)
     assert state.open is False
     assert state.closes_at == message.created_at + timedelta(hours=24)
 
 
 def test_window_needs_a_customer_or_conversation(wa_channel):
     with pytest.raises(ValueError):
-        whatsapp_window(channel=wa_channel)
+        customer_whatsapp_window(channel=wa_channel)
 
 
 # --- Replies -------------------------------------------------------------------------------------

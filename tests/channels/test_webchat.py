@@ -13,8 +13,8 @@ from channels_app.models import InboundEvent, InboundStatus, OutboundMessage, Ou
 from channels_app.outbound import do_send
 from channels_app.services import do_create_channel, do_store_inbound_event
 from channels_app.webchat import limits
-from channels_app.webchat.consumer import CLOSE_ORIGIN_REFUSED, CLOSE_UNAVAILABLE
 from channels_app.webchat.identity import issue_token, new_anonymous_id, user_hash
+from channels_app.webchat.protocol import CLOSE_ORIGIN_REFUSED, CLOSE_UNAVAILABLE
 from cxm.asgi import application
 from profiles.models import Identity, IdentityKind
 from tests.conftest import run_async

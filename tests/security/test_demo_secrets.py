@@ -7,7 +7,6 @@ import hmac
 import random
 import threading
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -22,10 +21,11 @@ from cxm.demo import data
 from cxm.demo.services import SEED
 from cxm.demo.staff import create_channels
 from cxm.management.commands import serve
+from tests.fixture_loader import fixture_path
 
 pytestmark = pytest.mark.django_db
 
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "meta" / "instagram_message__text.json"
+FIXTURE = fixture_path("meta", "instagram_message__text.json")
 
 
 def _demo_channels() -> dict[str, Channel]:

@@ -17,6 +17,7 @@ import pytest
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -142,8 +143,10 @@ def seed_person(client, telegram, webchat, agent) -> dict:
         enforce_fatigue=False,
     )
     Invitation.objects.filter(pk=invitation.pk).update(status="sent", sent_at=timezone.now())
-    do_record_answer(token=invitation.token, score=2, medium=Medium.TELEGRAM)
-    do_complete_answer(token=invitation.token, comment=COMMENT, answers={"why": ANSWER})
+    # The detractor's follow-up opens once the answer commits (SurveyAnswered).
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        do_record_answer(token=invitation.token, score=2, medium=Medium.TELEGRAM)
+        do_complete_answer(token=invitation.token, comment=COMMENT, answers={"why": ANSWER})
     follow_up = FollowUp.objects.get(response__invitation=invitation)
     do_close_loop(follow_up=follow_up, actor=agent, outcome="resolved", note=f"{LOOP_NOTE} ({NAME})")
     second = do_invite(
@@ -300,7 +303,7 @@ def test_export_has_answers_invitations_and_internal_notes(client, telegram, web
 def test_open_web_chat_socket_of_the_erased_visitor_is_closed(client, telegram, webchat, agent, admin_user):
     from channels.db import database_sync_to_async
 
-    from channels_app.webchat.consumer import CLOSE_REVOKED
+    from channels_app.webchat.protocol import CLOSE_REVOKED
     from tests.channels.test_webchat import open_chat
 
     seeded = seed_person(client, telegram, webchat, agent)

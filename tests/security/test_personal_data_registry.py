@@ -10,15 +10,36 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 
-from profiles.personal_data import CLASSIFIED_TYPES, NOT_PERSONAL, PERSONAL, Erase, is_not_personal
+from profiles.personal_data import (
+    CLASSIFIED_TYPES,
+    Erase,
+    is_not_personal,
+    not_personal_entries,
+    personal_entries,
+    providers,
+)
 from profiles.privacy_erase import SCRUBBERS
-from profiles.privacy_export import SECTIONS, export_data
+from profiles.privacy_export import export_data, export_sections
 from profiles.privacy_rows import collect
 from tests.security.test_erasure import seed_person, telegram, webchat  # noqa: F401 (fixtures)
 
 
 def _labelled() -> set[tuple[str, str]]:
-    return {(entry.model, entry.field) for entry in PERSONAL}
+    return {(entry.model, entry.field) for entry in personal_entries()}
+
+
+def test_the_apps_above_profiles_classify_their_own_models():
+    """tickets and surveys register their fields themselves; profiles lists none of theirs."""
+    by_app = {provider.app: provider for provider in providers()}
+    assert {"tickets", "surveys"} <= set(by_app)
+    for app, provider in by_app.items():
+        assert provider.personal and all(entry.model.startswith(f"{app}.") for entry in provider.personal)
+        assert all(item.model.startswith(f"{app}.") for item in provider.not_personal)
+        assert all(model.startswith(f"{app}.") for model in provider.sections)
+    from profiles import personal_data
+
+    own = {entry.model.split(".")[0] for entry in personal_data._OWN_PERSONAL}
+    assert not own & {"tickets", "surveys", "analytics"}
 
 
 def test_every_text_json_binary_and_file_field_is_classified():
@@ -35,20 +56,20 @@ def test_every_text_json_binary_and_file_field_is_classified():
 
 
 def test_entries_name_real_fields_and_are_not_also_declared_not_personal():
-    for entry in PERSONAL:
+    for entry in personal_entries():
         model = apps.get_model(entry.model)
         assert isinstance(model._meta.get_field(entry.field), CLASSIFIED_TYPES), entry
         assert not is_not_personal(entry.model, entry.field), entry
-    for item in NOT_PERSONAL:
+    for item in not_personal_entries():
         model = apps.get_model(item.model)
         for name in item.fields:
             model._meta.get_field(name)
         assert item.reason.strip(), item
-    assert len(_labelled()) == len(PERSONAL), "a field is listed twice"
+    assert len(_labelled()) == len(personal_entries()), "a field is listed twice"
 
 
 def test_erasure_knows_how_to_erase_every_entry():
-    for entry in PERSONAL:
+    for entry in personal_entries():
         if entry.erase == Erase.SCRUB:
             assert (entry.model, entry.field) in SCRUBBERS, entry
         if entry.erase == Erase.MARKER:
@@ -61,7 +82,7 @@ def test_every_row_set_the_registry_names_is_collected():
     from profiles.models import Customer
 
     found = collect([Customer.objects.create(name="Nobody").pk])
-    assert {entry.rows for entry in PERSONAL} <= set(found.rows)
+    assert {entry.rows for entry in personal_entries()} <= set(found.rows)
 
 
 @pytest.mark.django_db
@@ -76,10 +97,11 @@ def test_export_carries_every_field_the_registry_marks_exported(client, telegram
             found = [item for row in found for item in row[nested]]
         return found
 
-    for entry in PERSONAL:
+    sections = export_sections()
+    for entry in personal_entries():
         if not entry.exported:
             continue
-        assert entry.model in SECTIONS, f"{entry.model} is exported but has no place in customer.json"
-        rows = rows_of(SECTIONS[entry.model])
+        assert entry.model in sections, f"{entry.model} is exported but has no place in customer.json"
+        rows = rows_of(sections[entry.model])
         assert rows, f"the seeded person has no {entry.model} rows to check"
         assert all(entry.field in row for row in rows), entry

@@ -1,7 +1,8 @@
 """Stub routes that answer account and setup calls the way the providers do, credentials included.
 
 Each stub checks the credential it is given against the one it was told is valid, so a wrong token is
-refused by the stub exactly as the provider refuses it (shapes from tests/fixtures/<provider>/api/).
+refused by the stub exactly as the provider refuses it (shapes from the api/ folder of the adapter's
+fixtures, channels_app/adapters/<provider>/fixtures/api/).
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import base64
 import json
 
-from tests.pipeline import FIXTURES
+from tests.fixture_loader import load_fixture
 from tests.stubs.server import RecordedRequest, StubServer
 
 
 def api_fixture(provider: str, name: str) -> dict:
-    return json.loads((FIXTURES / provider / "api" / name).read_text())
+    return json.loads(load_fixture(provider, f"api/{name}"))
 
 
 def telegram_bot(stub: StubServer, *, token: str) -> None:

@@ -119,6 +119,7 @@ def test_extra_answers_keep_only_known_questions_and_the_comment_completes_later
         do_complete_answer(token=invitation.token, comment="again")
 
 
+@pytest.mark.django_db(transaction=True)  # the closed loop reacts to SurveyAnswered after commit
 @pytest.mark.parametrize(
     ("kind", "scale_max", "threshold", "score", "detractor"),
     [
@@ -139,6 +140,7 @@ def test_detractor_thresholds(kind, scale_max, threshold, score, detractor):
     assert FollowUp.objects.exists() is detractor
 
 
+@pytest.mark.django_db(transaction=True)  # the closed loop reacts to SurveyAnswered after commit
 def test_detractor_opens_a_follow_up_conversation_quoting_the_answer(make_user):
     person = f.customer()
     channel = f.sms_channel()
@@ -164,6 +166,7 @@ def test_detractor_opens_a_follow_up_conversation_quoting_the_answer(make_user):
         do_close_loop(follow_up=follow_up, actor=agent, outcome=FollowUpOutcome.RESOLVED)
 
 
+@pytest.mark.django_db(transaction=True)  # the closed loop reacts to SurveyAnswered after commit
 def test_anonymous_detractor_has_nobody_to_follow_up():
     do_record_answer(token=f.invitation(f.survey(), None, medium="widget").token, score=0)
     assert not FollowUp.objects.exists() and not Conversation.objects.exists()

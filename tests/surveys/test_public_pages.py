@@ -36,6 +36,7 @@ def invite():
     return make
 
 
+@pytest.mark.django_db(transaction=True)  # the follow-up is opened after the answer commits
 def test_one_click_records_the_score_and_shows_the_follow_up(client, invite):
     invitation = invite()
     page = client.get(url("one_click", invitation.token, 3))

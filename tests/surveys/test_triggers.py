@@ -20,7 +20,8 @@ from tickets.models import Conversation, ConversationStatus, Direction, Label, M
 from . import factories as f
 
 pytestmark = [
-    pytest.mark.django_db,
+    # Committed for real: resolving announces ConversationResolved after commit, and triggers react to it.
+    pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("_no_quiet_hours"),
 ]
 

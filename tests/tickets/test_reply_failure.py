@@ -26,7 +26,7 @@ from tickets.reply_delivery import failure_reason
 
 pytestmark = pytest.mark.django_db
 TOKEN = "7000000001:AAFakeTokenForTests"
-# What the adapter records for the Bot API's 403 answer (tests/fixtures/telegram/api).
+# What the adapter records for the Bot API's 403 answer (channels_app/adapters/telegram/fixtures/api).
 REFUSED = "provider refused (403): " + json.dumps(
     {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
 )
@@ -131,7 +131,7 @@ def test_send_and_resolve_resolves_once_the_reply_is_sent(agent, conversation, s
     # A later "delivered" does not resolve again what someone reopened meanwhile.
     Conversation.objects.filter(pk=conversation.pk).update(status=ConversationStatus.OPEN)
     from channels_app.normalized import StatusUpdate
-    from tickets.services import do_apply_status_update
+    from channels_app.outbound_status import do_apply_status_update
 
     update = StatusUpdate(
         provider_message_id=outbound_of(conversation).provider_message_id, status="delivered"
@@ -271,7 +271,7 @@ def test_retry_is_only_for_who_may_see_and_only_for_failed_replies(agent, outsid
 
 def test_a_failure_reported_after_sent_reopens_what_the_send_resolved(agent, conversation, stub):
     from channels_app.normalized import StatusUpdate
-    from tickets.services import do_apply_status_update
+    from channels_app.outbound_status import do_apply_status_update
 
     stub.route("POST", rf"/bot{TOKEN}/sendMessage", answer("sendMessage__ok.json"))
     send_and_resolve(client_for(agent), conversation)

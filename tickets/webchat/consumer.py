@@ -1,6 +1,6 @@
-"""The visitor websocket behind the embeddable widget.
+"""The visitor websocket behind the embeddable widget: the visitor's side of their conversation.
 
-Protocol (JSON frames):
+Protocol (JSON frames, channels_app.webchat.protocol):
     client → {"type": "auth", "token"?, "userId"?, "userHash"?, "name"?, "email"?, "page"?}  (first frame)
     server → {"type": "ready", "labels", "history", "verified", "visitor_token"?}
     client → {"type": "message", "id": "<client-generated id>", "text": "..."}
@@ -14,7 +14,6 @@ visitor was erased (reconnecting starts a new visitor).
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,7 +24,6 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import DatabaseError
 from django.utils import translation
 
-from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
 from channels_app.webchat import limits, throttle
 from channels_app.webchat.identity import (
@@ -37,35 +35,33 @@ from channels_app.webchat.identity import (
     signed_visitor_id,
     visitor_group,
 )
-from channels_app.webchat.labels import error_text, visitor_language, widget_labels
+from channels_app.webchat.labels import visitor_language, widget_labels
 from channels_app.webchat.origins import origin_allowed
-from channels_app.webchat.selectors import visitor_history, visitor_revoked
-from channels_app.webchat.services import VisitorProfile, do_store_visitor_message
+from channels_app.webchat.protocol import (
+    CLOSE_ORIGIN_REFUSED,
+    CLOSE_REVOKED,
+    CLOSE_UNAVAILABLE,
+    MESSAGE_EVENT,
+    decode_frame,
+    error_frame,
+    header,
+    text_field,
+    visitor_echo,
+)
+from channels_app.webchat.selectors import active_webchat_channel, identity_secret
+from channels_app.webchat.services import VisitorProfile
 from core.proxies import scope_client_address
 from core.rate_window import SlidingWindow
+from profiles.revocation import WEBCHAT_VISITOR, is_revoked
+from tickets.webchat.history import visitor_history
+from tickets.webchat.visitors import do_accept_visitor_message
 
 logger = logging.getLogger(__name__)
 
-CLOSE_ORIGIN_REFUSED = 4403
-CLOSE_UNAVAILABLE = 4404
-CLOSE_REVOKED = 4410
 
-
-def _header(scope: dict[str, Any], name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return ""
-
-
-def _field(content: dict[str, Any], key: str, limit: int = limits.MAX_PROFILE_FIELD_LENGTH) -> str:
-    value = content.get(key)
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
-@database_sync_to_async
-def _active_channel(channel_id: int) -> Channel | None:
-    return Channel.objects.filter(pk=channel_id, kind=ChannelKind.WEBCHAT, is_active=True).first()
+def visitor_revoked(visitor_id: str) -> bool:
+    """True for the visitor id of an erased person (their browser may still hold its token)."""
+    return is_revoked(kind=WEBCHAT_VISITOR, value=visitor_id)
 
 
 class VisitorConsumer(AsyncJsonWebsocketConsumer):
@@ -77,8 +73,10 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         self.language = visitor_language((query.get("lang") or [""])[0])
         self.rate = SlidingWindow(limits.RATE_LIMIT_MESSAGES, limits.RATE_LIMIT_WINDOW_S)
-        self.origin = _header(self.scope, b"origin")
-        channel = await _active_channel(int(self.scope["url_route"]["kwargs"]["channel_id"]))
+        self.origin = header(self.scope, b"origin")
+        channel = await database_sync_to_async(active_webchat_channel)(
+            int(self.scope["url_route"]["kwargs"]["channel_id"])
+        )
         if channel is None:
             await self._refuse("unavailable", CLOSE_UNAVAILABLE)
             return
@@ -102,16 +100,9 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
-        if text_data is None or len(text_data) > limits.MAX_FRAME_CHARS:
-            await self._error("too_long" if text_data else "invalid")
-            return
-        try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self._error("invalid")
-            return
-        if not isinstance(content, dict):
-            await self._error("invalid")
+        content = decode_frame(text_data)
+        if isinstance(content, str):
+            await self._error(content)
             return
         await self.receive_json(content)
 
@@ -127,12 +118,12 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             await self._error("invalid")
 
     async def _authenticate(self, content: dict[str, Any]) -> None:
-        user_id = _field(content, "userId", 255)
-        given_hash = _field(content, "userHash", 128)
+        user_id = text_field(content, "userId", 255)
+        given_hash = text_field(content, "userHash", 128)
         identity_refused = False
         visitor: Visitor | None = None
         if user_id or given_hash:
-            secret = await database_sync_to_async(self._identity_secret)()
+            secret = await database_sync_to_async(identity_secret)(self.chat_channel)
             if check_user_hash(secret, user_id, given_hash):
                 visitor = Visitor(
                     visitor_id=signed_visitor_id(self.chat_channel.pk, user_id), user_id=user_id
@@ -148,10 +139,10 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             visitor = Visitor(visitor_id=known or new_anonymous_id())
         self.visitor = visitor
         self.profile = VisitorProfile(
-            name=_field(content, "name"),
-            email=_field(content, "email"),
+            name=text_field(content, "name"),
+            email=text_field(content, "email"),
             locale=self.language,
-            page_url=_field(content, "page", 2000),
+            page_url=text_field(content, "page", 2000),
         )
         self.group = visitor_group(self.chat_channel.pk, visitor.visitor_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -172,11 +163,6 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(ready)
         if identity_refused:
             await self._error("identity_refused")
-
-    def _identity_secret(self) -> str:
-        if not self.chat_channel.credentials.get("identity_secret"):
-            return ""
-        return self.chat_channel.secret("identity_secret")
 
     async def _message(self, content: dict[str, Any]) -> None:
         client_id = content.get("id")
@@ -209,14 +195,14 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
             await self._error(refused, client_id)
             return
         try:
-            event = await database_sync_to_async(do_store_visitor_message)(
+            event = await database_sync_to_async(do_accept_visitor_message)(
                 channel=self.chat_channel,
                 visitor=self.visitor,
                 client_id=client_id,
                 text=text,
                 profile=self.profile,
                 origin=self.origin,
-                user_agent=_header(self.scope, b"user-agent"),
+                user_agent=header(self.scope, b"user-agent"),
             )
         except DatabaseError:
             logger.exception("could not store a web chat message on channel %s", self.chat_channel.pk)
@@ -225,14 +211,8 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "ack", "id": client_id, "duplicate": event is None})
         if event is not None:
             # The visitor's other tabs show it too; the sending tab already does and skips the echo.
-            echo = {
-                "id": client_id,
-                "direction": "in",
-                "text": text,
-                "at": event.received_at.isoformat(),
-                "author": "",
-            }
-            await self.channel_layer.group_send(self.group, {"type": "webchat.message", "message": echo})
+            echo = visitor_echo(client_id=client_id, text=text, at=event.received_at.isoformat())
+            await self.channel_layer.group_send(self.group, {"type": MESSAGE_EVENT, "message": echo})
 
     async def webchat_message(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "message", "message": event["message"]})
@@ -245,8 +225,4 @@ class VisitorConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_REVOKED)
 
     async def _error(self, code: str, message_id: str | None = None) -> None:
-        with translation.override(self.language):
-            payload: dict[str, Any] = {"type": "error", "code": code, "message": error_text(code)}
-        if message_id is not None:
-            payload["id"] = message_id
-        await self.send_json(payload)
+        await self.send_json(error_frame(code, self.language, message_id))

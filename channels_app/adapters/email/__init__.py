@@ -27,6 +27,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 
@@ -135,17 +136,17 @@ def _use_html(message: Message, html: str) -> None:
 
 
 def _attachment_bytes(item: dict[str, Any]) -> bytes:
-    """Mail carries the file itself, read from our storage (the signed link is for providers that fetch)."""
-    from tickets.models import Attachment
-
-    row = Attachment.objects.filter(pk=item.get("id")).exclude(file="").first()
-    if row is None:
+    """Mail carries the file itself, read from our storage under the name the reply put in the payload
+    (the signed link is for providers that fetch)."""
+    name = str(item.get("storage_name") or "")
+    # An erased customer's files are deleted from storage while their reply may still wait to be sent.
+    if not name or not default_storage.exists(name):
         raise AdapterError(f"attachment {item.get('id')} is no longer stored", permanent=True)
     try:
-        with row.file.open("rb") as handle:
+        with default_storage.open(name, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise AdapterError(f"attachment {row.pk} could not be read: {exc}", permanent=False) from exc
+        raise AdapterError(f"attachment {item.get('id')} could not be read: {exc}", permanent=False) from exc
 
 
 def mime_from_esp(body: bytes, content_type: str) -> bytes:

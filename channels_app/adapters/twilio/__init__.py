@@ -20,7 +20,6 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from channels_app.adapters._twilio_account import fetch_account
 from channels_app.adapters.base import (
     Adapter,
     AdapterError,
@@ -30,10 +29,11 @@ from channels_app.adapters.base import (
     register,
 )
 from channels_app.adapters.http import base_url, request
+from channels_app.adapters.twilio.account import fetch_account
+from channels_app.identity_kinds import IdentityKind
 from channels_app.kinds import ChannelKind
 from channels_app.normalized import Attachment, NormalizedMessage, ParsedItem, Sender, StatusUpdate
 from channels_app.outbound_models import OutboundStatus
-from profiles.models import IdentityKind
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 WHATSAPP_PREFIX = "whatsapp:"

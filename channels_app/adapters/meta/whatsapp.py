@@ -12,12 +12,12 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from channels_app.adapters._meta_common import Collected, describe_error
 from channels_app.adapters.base import AdapterError
+from channels_app.adapters.meta.common import Collected, describe_error
 from channels_app.adapters.payloads import from_unix, get_dict, get_list, get_str
+from channels_app.identity_kinds import IdentityKind
 from channels_app.normalized import Attachment, NormalizedMessage, Sender, StatusUpdate
 from channels_app.outbound_models import OutboundStatus
-from profiles.models import IdentityKind
 
 MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
 # Valid messages that carry nothing for the inbox, with the reason kept on the event.

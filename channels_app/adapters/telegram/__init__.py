@@ -20,9 +20,9 @@ from channels_app.adapters.base import (
 )
 from channels_app.adapters.http import base_url, exchange, request
 from channels_app.adapters.payloads import from_unix, get_dict, get_str, load_json_object
+from channels_app.identity_kinds import IdentityKind
 from channels_app.kinds import ChannelKind
 from channels_app.normalized import Attachment, NormalizedMessage, Sender
-from profiles.models import IdentityKind
 
 # Bot API: media captions are 0-1024 characters; sendPhoto takes these types by URL.
 CAPTION_LIMIT = 1024

@@ -27,10 +27,10 @@ from channels_app.adapters.payloads import (
     load_json_object,
     require_str,
 )
+from channels_app.identity_kinds import IdentityKind
 from channels_app.kinds import ChannelKind
 from channels_app.normalized import Attachment, NormalizedMessage, ParsedItem, Sender, StatusUpdate
 from channels_app.outbound_models import OutboundStatus
-from profiles.models import IdentityKind
 
 MAX_CLOCK_SKEW_S = 300
 MAX_EVENTS = 100

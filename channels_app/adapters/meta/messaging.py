@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from channels_app.adapters._meta_common import Collected
 from channels_app.adapters.base import AdapterError
+from channels_app.adapters.meta.common import Collected
 from channels_app.adapters.payloads import get_dict, get_list, get_str
 from channels_app.normalized import Attachment, NormalizedMessage, Sender, StatusUpdate
 from channels_app.outbound_models import OutboundStatus

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels_app.adapters._meta_common import describe_error, is_temporary
 from channels_app.adapters.base import AdapterError
 from channels_app.adapters.http import base_url, exchange
+from channels_app.adapters.meta.common import describe_error, is_temporary
 
 
 def graph_url(path: str) -> str:

@@ -1,4 +1,4 @@
-"""Web chat: visitor messages arrive over our own websocket (channels_app/webchat/consumer.py), which
+"""Web chat: visitor messages arrive over our own websocket (tickets/webchat/consumer.py), which
 stores them as InboundEvents in the JSON shape below; agent replies go out over the channel layer.
 
 Stored body, written by the consumer (never taken verbatim from the browser):
@@ -17,13 +17,14 @@ from django.http import HttpRequest
 
 from channels_app.adapters.base import Adapter, AdapterError, SignatureError, register
 from channels_app.adapters.payloads import from_iso, get_dict, get_str, load_json_object, require_str
+from channels_app.identity_kinds import IdentityKind
 from channels_app.kinds import ChannelKind
 from channels_app.normalized import NormalizedMessage, ParsedItem, Sender
 from channels_app.webchat.identity import is_visitor_id, visitor_group
 from channels_app.webchat.limits import MAX_MESSAGE_CHARS
-from channels_app.webchat.selectors import ChatMessage, chat_message
+from channels_app.webchat.protocol import ChatMessage
+from channels_app.webchat.rendering import render_chat_message
 from channels_app.webchat.services import provider_message_id
-from profiles.models import IdentityKind
 
 # The event type the visitor consumer handles (Channels maps "webchat.message" to webchat_message).
 DELIVERY_TYPE = "webchat.message"
@@ -104,7 +105,7 @@ class WebchatAdapter(Adapter):
 def _delivered(outbound) -> ChatMessage:
     message = outbound.message
     if message is not None:
-        return chat_message(message)
+        return render_chat_message(message)
     return {
         "id": f"o{outbound.pk}",
         "direction": "out",

@@ -2,8 +2,8 @@
 
 Docs: developers.facebook.com/docs/graph-api/webhooks/getting-started (hub.challenge handshake,
 X-Hub-Signature-256), the WhatsApp Cloud API webhooks reference, the Messenger Platform webhook events
-reference and the Instagram messaging webhooks page. The payload details live in _meta_whatsapp.py and
-_meta_messaging.py; Graph API calls and their errors in _meta_graph.py and _meta_common.py.
+reference and the Instagram messaging webhooks page. The payload details live in whatsapp.py and
+messaging.py next to this file; Graph API calls and their errors in graph.py and common.py.
 """
 
 from __future__ import annotations
@@ -15,10 +15,6 @@ from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from channels_app.adapters import _meta_messaging as messaging
-from channels_app.adapters import _meta_whatsapp as whatsapp
-from channels_app.adapters._meta_common import Collected
-from channels_app.adapters._meta_graph import graph_call
 from channels_app.adapters.base import (
     Adapter,
     AdapterError,
@@ -27,20 +23,18 @@ from channels_app.adapters.base import (
     SignatureError,
     register,
 )
+from channels_app.adapters.meta import messaging, whatsapp
+from channels_app.adapters.meta.common import Collected
+from channels_app.adapters.meta.graph import graph_call
 from channels_app.adapters.payloads import get_list, get_str, load_json_object
-from channels_app.kinds import ChannelKind, provider_for
+from channels_app.kinds import ChannelKind, kind_spec, provider_for
 from channels_app.normalized import ParsedItem
-from profiles.models import IdentityKind
 
 # The `object` of a delivery, per channel kind.
 OBJECTS = {
     ChannelKind.WHATSAPP: "whatsapp_business_account",
     ChannelKind.MESSENGER: "page",
     ChannelKind.INSTAGRAM: "instagram",
-}
-IDENTITY_KINDS = {
-    ChannelKind.MESSENGER: IdentityKind.MESSENGER,
-    ChannelKind.INSTAGRAM: IdentityKind.INSTAGRAM,
 }
 # Which credential holds the token that sends (and fetches media) for each kind.
 TOKEN_FIELDS = {
@@ -131,7 +125,7 @@ class MetaAdapter(Adapter):
             return
         events = get_list(entry, "messaging")
         for item in events:
-            messaging.collect_event(item, IDENTITY_KINDS[channel.kind], out)
+            messaging.collect_event(item, kind_spec(channel.kind).identity_kind, out)
         if get_list(entry, "standby"):
             out.ignore("standby events: another app controls this conversation")
         for change in get_list(entry, "changes"):
