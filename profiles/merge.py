@@ -113,8 +113,8 @@ def _merge(survivor_id: int, merged_id: int, actor, reason: str) -> MergeLog:
         "moved": {},
     }
     for label, model in OWN_MOVED.items():
-        ids = list(model.objects.filter(customer_id=merged.pk).values_list("pk", flat=True))
-        model.objects.filter(pk__in=ids).update(customer_id=survivor.pk)
+        ids = list(model._default_manager.filter(customer_id=merged.pk).values_list("pk", flat=True))
+        model._default_manager.filter(pk__in=ids).update(customer_id=survivor.pk)
         snapshot["moved"][label] = ids
     moving = CustomersMerging(survivor_id=survivor.pk, merged_id=merged.pk)
     intercept_all(moving)
@@ -195,7 +195,7 @@ def _undo(log_id: int, actor) -> MergeLog:
     moved = snapshot["moved"]
     for label, model in OWN_MOVED.items():
         # Only rows still on the survivor go back; whatever arrived after the merge stays with it.
-        model.objects.filter(pk__in=moved.get(label, []), customer_id=survivor.pk).update(
+        model._default_manager.filter(pk__in=moved.get(label, []), customer_id=survivor.pk).update(
             customer_id=merged.pk
         )
     returning = CustomersUnmerging(survivor_id=survivor.pk, merged_id=merged.pk, moved=moved)

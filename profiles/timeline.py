@@ -38,7 +38,7 @@ class SurveyResponse(Protocol):
     channel_id: int | None
     created_at: datetime
     comment: str
-    score: int | None
+    score: int
     survey: Any  # has .kind
 
 
@@ -77,7 +77,7 @@ def record_messages(messages: Iterable[tuple[Message, bool]]) -> None:
                 kind=TimelineKind.MESSAGE,
                 channel_id=message.channel_id,
                 conversation=conversation,
-                message=message,
+                message_id=message.pk,
                 summary=_summary(message.subject if message.subject and not message.body else message.body),
                 data={"direction": message.direction},
             )
@@ -91,7 +91,7 @@ def record_conversation_resolved(conversation: Conversation, *, at: datetime) ->
         occurred_at=at,
         kind=TimelineKind.CONVERSATION_RESOLVED,
         channel_id=conversation.channel_id,
-        conversation=conversation,
+        conversation_id=conversation.pk,
         summary=_summary(conversation.subject),
     )
 
@@ -105,7 +105,7 @@ def record_survey_answer(response: SurveyResponse) -> TimelineEntry | None:
         kind=TimelineKind.SURVEY_ANSWER,
         channel_id=response.channel_id,
         conversation_id=response.conversation_id,
-        survey_response=response,
+        survey_response_id=response.pk,
         summary=_summary(response.comment),
         data={"survey_kind": response.survey.kind, "score": response.score},
     )
@@ -126,4 +126,4 @@ def event_entries(events: list[CustomerEvent]) -> list[TimelineEntry]:
 
 def update_survey_answer(response: SurveyResponse) -> None:
     """The comment arrived after the score (one-click and in-channel answers)."""
-    TimelineEntry.objects.filter(survey_response=response).update(summary=_summary(response.comment))
+    TimelineEntry.objects.filter(survey_response_id=response.pk).update(summary=_summary(response.comment))

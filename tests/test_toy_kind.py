@@ -1,27 +1,44 @@
 """A kind registered at run time, with nothing but its KindSpec and an adapter class: every table that
-is keyed by kind or provider must know it. (The pipeline end to end is to be added here too.)"""
+is keyed by kind or provider must know it, and it goes end to end through the pipeline: a signed
+webhook, the worker's processing into a conversation, an agent's reply sent through its adapter, a
+survey invitation in its medium, and the customer's pressed button recorded as the answer."""
 
 from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import ClassVar
 
 import pytest
 from django import forms
 from django.core.exceptions import ValidationError
 
+from accounts.roles import Role
 from channels_app import kinds
-from channels_app.adapters.base import Adapter, get_adapter, register, unregister
+from channels_app.adapters.base import Adapter, SignatureError, get_adapter, register, unregister
 from channels_app.addresses import webhook_url
 from channels_app.connect_checks import is_checkable, required_credentials
 from channels_app.forms import ChannelForm
 from channels_app.identity_kinds import IdentityKind
 from channels_app.kinds import KindSpec, ProviderSpec, register_kind, unregister_kind
-from channels_app.models import Channel
+from channels_app.models import Channel, OutboundMessage
+from channels_app.normalized import NormalizedMessage, Sender
+from channels_app.outbound import do_send
 from channels_app.outbound_media import MediaRule, rule_for
 from channels_app.services import ChannelError, do_create_channel
 from channels_app.settings_fields import SettingField, fields_for
 from cxm.config import ConfigError, load_config
+from profiles.models import Identity
 from surveys import chat_answers, delivery, invitations, send_chat, triggers
-from surveys.invitation_models import Invitation, Trigger, medium_choices
-from tickets.replies import IDENTITY_FOR_CHANNEL
+from surveys.delivery import do_send_due_invitations
+from surveys.invitation_models import Invitation, InvitationStatus, Trigger, TriggerKind, medium_choices
+from surveys.invitations import do_invite
+from surveys.models import SurveyResponse
+from tests.pipeline import post_webhook, process_all
+from tests.surveys import factories as f
+from tickets.models import Conversation, Direction
+from tickets.replies import IDENTITY_FOR_CHANNEL, do_send_reply
 
 TOY = "toy"
 TOY_MEDIA = MediaRule(types={"image/png": 1024}, max_count=2)
@@ -50,14 +67,40 @@ SPEC = KindSpec(
 
 
 class ToyAdapter(Adapter):
+    """ToyCo signs each delivery with HMAC-SHA256 of the body under the channel's API key and sends
+    {"id", "from", "text"} or, for a pressed button, {"id", "from", "button"}."""
+
     provider = "toyco"
     channel_kinds = (TOY,)
+    sent: ClassVar[list[dict]] = []
+
+    def verify(self, request, channel):
+        expected = hmac.new(channel.credentials["api_key"].encode(), request.body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, request.headers.get("X-Toy-Signature", "")):
+            raise SignatureError
+
+    def parse(self, event, channel):
+        data = json.loads(bytes(event.body))
+        button = data.get("button", "")
+        return [
+            NormalizedMessage(
+                sender=Sender(kind=IdentityKind.EXTERNAL_ID, value=data["from"], display="Toy fan"),
+                provider_message_id=data["id"],
+                text=data.get("text", ""),
+                metadata={"button": True, "callback_data": button} if button else {},
+            )
+        ]
+
+    def send(self, outbound, channel):
+        ToyAdapter.sent.append({"recipient": outbound.recipient, **outbound.payload})
+        return f"toy-{len(ToyAdapter.sent)}"
 
 
 @pytest.fixture
 def toy_kind():
     register_kind(SPEC)
     register(ToyAdapter)
+    ToyAdapter.sent.clear()
     yield SPEC
     unregister("toyco")
     unregister_kind(TOY)
@@ -145,3 +188,62 @@ def test_a_toy_channel_is_created_with_its_credentials_and_webhook_address(toy_k
     )
     with pytest.raises(ChannelError):
         do_create_channel(kind=TOY, name="Toys", credentials={"bot_token": "x"})
+
+
+def post_toy(client, channel, payload: dict):
+    body = json.dumps(payload).encode()
+    signature = hmac.new(channel.credentials["api_key"].encode(), body, hashlib.sha256).hexdigest()
+    return post_webhook(
+        client, "toyco", channel.pk, body, content_type="application/json", HTTP_X_TOY_SIGNATURE=signature
+    )
+
+
+@pytest.mark.django_db
+def test_the_toy_goes_end_to_end_through_the_pipeline(toy_kind, client, make_user, settings):
+    settings.SURVEY_QUIET_HOURS = (0, 0)
+    channel = do_create_channel(kind=TOY, name="Toys", credentials={"api_key": "k" * 20})
+    agent = make_user(Role.ADMIN)
+
+    # Inbound: refused unsigned, stored when signed, then recorded by the worker's processing.
+    assert (
+        post_webhook(client, "toyco", channel.pk, b"{}", content_type="application/json").status_code == 403
+    )
+    assert (
+        post_toy(client, channel, {"id": "t1", "from": "fan-42", "text": "Where is my robot?"}).status_code
+        == 200
+    )
+    assert [event.status for event in process_all()] == ["done"]
+    conversation = Conversation.objects.get()
+    assert conversation.channel == channel
+    assert conversation.messages.get().body == "Where is my robot?"
+    identity = Identity.objects.get(kind=IdentityKind.EXTERNAL_ID, value="fan-42")
+    assert identity.customer_id == conversation.customer_id
+
+    # The agent's reply leaves through the toy adapter, to the toy identity.
+    reply = do_send_reply(conversation=conversation, author=agent, channel=channel, text="On its way!")
+    assert reply.direction == Direction.OUTBOUND
+    outbound = OutboundMessage.objects.get(message=reply)
+    do_send(outbound_id=outbound.pk)
+    assert ToyAdapter.sent[-1]["recipient"] == "fan-42" and ToyAdapter.sent[-1]["text"] == "On its way!"
+    outbound.refresh_from_db()
+    assert outbound.provider_message_id == "toy-1"
+
+    # A survey in the toy medium: asked with the toy's buttons, answered by pressing one.
+    survey = f.survey("csat", scale_max=3)
+    invitation = do_invite(
+        survey=survey, customer=conversation.customer, medium=TOY, trigger=TriggerKind.MANUAL,
+        channel=channel, conversation=conversation, enforce_fatigue=False,
+    )  # fmt: skip
+    assert do_send_due_invitations() == 1
+    do_send(outbound_id=OutboundMessage.objects.filter(message__isnull=True).get().pk)
+    asked = ToyAdapter.sent[-1]
+    assert asked["survey_invitation"] == invitation.pk and len(asked["buttons"]) == 3
+    invitation.refresh_from_db()
+    assert invitation.status == InvitationStatus.SENT
+
+    best = asked["buttons"][-1]["payload"]
+    assert post_toy(client, channel, {"id": "t2", "from": "fan-42", "button": best}).status_code == 200
+    assert [event.status for event in process_all()][-1] == "done"
+    answer = SurveyResponse.objects.get(invitation=invitation)
+    assert (answer.score, answer.medium) == (3, TOY)
+    assert conversation.messages.count() == 2  # the pressed button is an answer, not a message
