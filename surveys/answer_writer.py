@@ -51,12 +51,14 @@ class AnswerWriter(BatchWriter[Answer, "Stored | str"]):
     # wait and then find it answered), so nothing is stored twice.
     lanes = 1
 
-    # Detractors' follow-ups are queued together at most this often (seconds).
+    # Stored answers are handed to workers together at most this often (seconds): detractors to be
+    # followed up, the others to be announced (`survey.answered`).
     follow_up_every = 0.25
 
     def __init__(self) -> None:
         super().__init__()
         self._detractors: list[int] = []
+        self._others: list[int] = []
         self._follow_ups_due: asyncio.TimerHandle | None = None
 
     def failure(self, exc: Exception) -> Exception:
@@ -102,8 +104,10 @@ class AnswerWriter(BatchWriter[Answer, "Stored | str"]):
         return results
 
     def _written(self, items: list[Answer], results: list[Stored | str]) -> None:
-        self._detractors += [r.response_id for r in results if isinstance(r, Stored) and r.detractor]
-        if self._detractors and self._follow_ups_due is None:
+        stored = [r for r in results if isinstance(r, Stored)]
+        self._detractors += [r.response_id for r in stored if r.detractor]
+        self._others += [r.response_id for r in stored if not r.detractor]
+        if (self._detractors or self._others) and self._follow_ups_due is None:
             loop = asyncio.get_running_loop()
             self._follow_ups_due = loop.call_later(self.follow_up_every, self._queue_follow_ups)
 
@@ -113,7 +117,8 @@ class AnswerWriter(BatchWriter[Answer, "Stored | str"]):
         # a millisecond or more, which the loop waited out on every socket call: fifty publishes a
         # second during a survey blast were most of the answers' slowest latencies.
         detractors, self._detractors, self._follow_ups_due = self._detractors, [], None
-        return asyncio.get_running_loop().run_in_executor(None, _open_follow_ups_later, detractors)
+        others, self._others = self._others, []
+        return asyncio.get_running_loop().run_in_executor(None, _hand_over, detractors, others)
 
     async def close(self) -> None:
         await super().close()
@@ -131,6 +136,23 @@ def _reason(status: str, expired: bool) -> str:
     if expired:
         return AnswerError.EXPIRED
     return ""
+
+
+def _hand_over(detractors: list[int], others: list[int]) -> None:
+    if detractors:
+        _open_follow_ups_later(detractors)
+    if others:
+        _announce_later(others)
+
+
+def _announce_later(response_ids: list[int]) -> None:
+    # Only announced: nothing is owed to these answers but the event, so a lost task loses no work.
+    from surveys.tasks import announce_answers
+
+    try:
+        announce_answers.apply_async(args=[response_ids], queue="realtime")
+    except Exception:
+        logger.warning("could not queue the announcement of answers %s", response_ids, exc_info=True)
 
 
 def _open_follow_ups_later(response_ids: list[int]) -> None:

@@ -27,6 +27,14 @@ def open_follow_ups(response_ids: list[int]) -> int:
     return announce_responses(response_ids)
 
 
+@shared_task(name="surveys.tasks.announce_answers", acks_late=True)
+def announce_answers(response_ids: list[int]) -> int:
+    """Announce answers the fast endpoint wrote that need no follow-up."""
+    from surveys.answer_events import announce_responses
+
+    return announce_responses(response_ids)
+
+
 @shared_task(name="surveys.tasks.sweep_follow_ups", acks_late=True)
 def sweep_follow_ups() -> int:
     from surveys.closed_loop import do_open_missing_follow_ups

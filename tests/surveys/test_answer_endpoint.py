@@ -16,6 +16,7 @@ from django.utils import timezone
 from cxm.asgi import application
 from profiles.models import TimelineEntry, TimelineKind
 from surveys import answer_asgi, answer_writer
+from surveys.answer_events import announce_responses
 from surveys.closed_loop import do_open_missing_follow_ups
 from surveys.invitation_models import FollowUp, InvitationStatus
 from surveys.models import Survey, SurveyKind, SurveyResponse
@@ -27,11 +28,17 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the writer commits on it
 PATH = "/s/api/answers/"
 
 
+@pytest.fixture
+def announced() -> list[list[int]]:
+    return []
+
+
 @pytest.fixture(autouse=True)
-def _no_broker(monkeypatch):
-    """Follow-ups are queued to a worker; here the queued ids are collected instead."""
+def _no_broker(monkeypatch, announced):
+    """Follow-ups and announcements are queued to a worker; here the queued ids are collected instead."""
     queued: list[list[int]] = []
     monkeypatch.setattr(answer_writer, "_open_follow_ups_later", queued.append)
+    monkeypatch.setattr(answer_writer, "_announce_later", announced.append)
     answer_asgi._failures.clear()
     return queued
 
@@ -234,3 +241,24 @@ def test_follow_ups_of_answers_in_quick_succession_are_queued_together(_no_broke
     run_async(one_after_another)
     stored = sorted(SurveyResponse.objects.values_list("pk", flat=True))
     assert [sorted(ids) for ids in _no_broker] == [stored]  # one publish for the four
+
+
+def test_every_stored_answer_is_handed_over_and_announced_by_the_worker(
+    _no_broker, announced, domain_events_seen
+):
+    survey = f.survey()
+    unhappy = f.invitation(survey, f.customer("Unhappy", phone="+48600000001"), channel=f.sms_channel())
+    happy = f.invitation(survey, f.customer("Happy", phone="+48600000002"))
+    post_all({"token": unhappy.token, "score": 1}, {"token": happy.token, "score": 10})
+    by_token = {r.invitation.token: r.pk for r in SurveyResponse.objects.select_related("invitation")}
+    assert _no_broker == [[by_token[unhappy.token]]]
+    assert announced == [[by_token[happy.token]]]
+    # What the two worker tasks do with them: announce, and the closed loop follows up the detractor.
+    assert announce_responses(announced[0]) == 1
+    assert announce_responses(_no_broker[0]) == 1
+    answered = [e for e in domain_events_seen if e.name == "survey.answered"]
+    assert [(e.response_id, e.score, e.detractor) for e in answered] == [
+        (by_token[happy.token], 10, False),
+        (by_token[unhappy.token], 1, True),
+    ]
+    assert FollowUp.objects.get().response_id == by_token[unhappy.token]
