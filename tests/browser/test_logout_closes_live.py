@@ -12,7 +12,7 @@ from accounts.models import Team
 from accounts.roles import Role
 from channels_app.services import do_create_channel
 from profiles.models import Customer
-from tests.browser.session import serve_static, sign_in
+from tests.browser.session import serve_static, sign_in, wait_until
 from tickets import events
 from tickets.models import Conversation, Direction, Message
 
@@ -73,7 +73,7 @@ def test_logout_in_another_tab_stops_live_updates_in_this_one(server, page, chro
         other_tab.wait_for_url(re.compile(r"/accounts/login/"))
 
         # First the socket: the server closed it, and the page does not open another.
-        page.wait_for_function("window.__closeCode !== null")
+        wait_until(page, "window.__closeCode !== null")
         assert page.evaluate("window.__closeCode") == 4401
         expect(page.get_by_test_id("ws-status")).to_have_attribute("data-state", "offline")
 
@@ -88,7 +88,7 @@ def test_logout_in_another_tab_stops_live_updates_in_this_one(server, page, chro
         events.notify_message_created(message, new_conversation=False)
 
         # The colleague's inbox proves the event went out and renders; only then look at this tab.
-        watcher.wait_for_function("window.__received.length > 0")
+        wait_until(watcher, "window.__received.length > 0")
         expect(watcher.get_by_test_id("inbox-row").first).to_contain_text(text)
         assert page.evaluate("window.__received") == []
         expect(page.get_by_test_id("inbox-row").first).not_to_contain_text(text)
