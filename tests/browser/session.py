@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -29,16 +28,3 @@ def sign_in(page, base: str, user) -> None:
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
     page.route(re.compile(r"/static/"), serve_static)
-
-
-def wait_until(page, expression: str, *, timeout: float = 30.0) -> None:
-    """Wait until `expression` is truthy in the page.
-
-    Playwright's wait_for_function polls through `eval` inside the page, which the app's Content Security
-    Policy (no 'unsafe-eval') refuses whenever the first check is false; `evaluate` is not subject to it.
-    """
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{expression!r} still false after {timeout:.0f} s")
-        page.wait_for_timeout(50)

@@ -15,7 +15,8 @@ from channels_app.services import do_create_channel
 from profiles.models import Customer, Identity, IdentityKind
 from surveys.models import Survey, SurveyKind, SurveyResponse
 from tests.browser.conftest import screenshot_path
-from tests.browser.session import sign_in, wait_until
+from tests.browser.session import sign_in
+from tests.workers import wait_until
 from tickets.models import Conversation, Direction, InternalNote, Label, Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -197,5 +198,5 @@ def test_an_assignment_notice_becomes_a_desktop_notification_while_the_tab_is_hi
         realtime.SYSTEM_NOTICE,
         {"level": "info", "text": "New conversation assigned to you", "url": "/inbox/42/"},
     )
-    wait_until(page, "window.__shown.length === 1")
+    wait_until(lambda: page.evaluate("window.__shown.length === 1"), 60)
     assert page.evaluate("window.__shown") == [["New conversation assigned to you", "/inbox/42/"]]

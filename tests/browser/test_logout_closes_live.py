@@ -12,7 +12,8 @@ from accounts.models import Team
 from accounts.roles import Role
 from channels_app.services import do_create_channel
 from profiles.models import Customer
-from tests.browser.session import serve_static, sign_in, wait_until
+from tests.browser.session import serve_static, sign_in
+from tests.workers import wait_until
 from tickets import events
 from tickets.models import Conversation, Direction, Message
 
@@ -73,7 +74,8 @@ def test_logout_in_another_tab_stops_live_updates_in_this_one(server, page, chro
         other_tab.wait_for_url(re.compile(r"/accounts/login/"))
 
         # First the socket: the server closed it, and the page does not open another.
-        wait_until(page, "window.__closeCode !== null")
+        # evaluate, not wait_for_function: its polling runs eval, which the app's CSP refuses.
+        wait_until(lambda: page.evaluate("window.__closeCode !== null"), 60)
         assert page.evaluate("window.__closeCode") == 4401
         expect(page.get_by_test_id("ws-status")).to_have_attribute("data-state", "offline")
 
@@ -88,7 +90,7 @@ def test_logout_in_another_tab_stops_live_updates_in_this_one(server, page, chro
         events.notify_message_created(message, new_conversation=False)
 
         # The colleague's inbox proves the event went out and renders; only then look at this tab.
-        wait_until(watcher, "window.__received.length > 0")
+        wait_until(lambda: watcher.evaluate("window.__received.length > 0"), 60)
         expect(watcher.get_by_test_id("inbox-row").first).to_contain_text(text)
         assert page.evaluate("window.__received") == []
         expect(page.get_by_test_id("inbox-row").first).not_to_contain_text(text)

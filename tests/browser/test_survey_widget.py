@@ -86,7 +86,7 @@ def test_signed_in_customer_answers_and_it_shows_on_their_profile(server, page, 
         answer_in_widget(page, "9", "Fast delivery, lovely mugs")
         page.screenshot(path=str(screenshot_path("survey-widget-thanks.png")))
 
-        wait_until(lambda: SurveyResponse.objects.filter(is_complete=True).exists(), 10, lambda: "no answer")
+        wait_until(lambda: SurveyResponse.objects.filter(is_complete=True).exists(), 60, lambda: "no answer")
         response = SurveyResponse.objects.select_related("customer").get()
         assert (response.medium, response.score, response.comment) == (
             Medium.WIDGET,
@@ -117,7 +117,7 @@ def test_anonymous_visitor_answers_without_a_profile(server, page):
         page.goto(f"{site}/checkout")
         answer_in_widget(page, "4", "Shipping took two weeks", shots="survey-widget")
         page.screenshot(path=str(screenshot_path("survey-widget-anonymous.png")))
-        wait_until(lambda: SurveyResponse.objects.filter(is_complete=True).exists(), 10, lambda: "no answer")
+        wait_until(lambda: SurveyResponse.objects.filter(is_complete=True).exists(), 60, lambda: "no answer")
         response = SurveyResponse.objects.get()
         assert (response.customer, response.medium, response.score, response.comment) == (
             None,

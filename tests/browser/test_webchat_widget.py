@@ -215,7 +215,7 @@ def test_widget_reconnects_and_sends_what_was_typed_while_offline(transactional_
         with asgi_server(port=port, redis_url=settings.REDIS_URL, log=log):
             expect(panel.get_by_test_id("status")).to_be_empty(timeout=30_000)
             expect(panel.get_by_test_id("message-in")).not_to_contain_text("Sending…")
-            wait_until(lambda: InboundEvent.objects.exists(), 10, log.read_text)
+            wait_until(lambda: InboundEvent.objects.exists(), 60, log.read_text)
             assert json.loads(bytes(InboundEvent.objects.get().body))["text"] == "Typed while offline"
             # After a reload the message is shown once, from the server's history (it is still pending).
             page.reload()
