@@ -200,6 +200,9 @@ def main() -> None:
     )
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=1000.0, help="offered rate of the open-loop run")
+    parser.add_argument(
+        "--steady-messages", type=int, help="messages in the steady-load phase (default: --messages)"
+    )
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--customers", type=int, default=500)
     parser.add_argument("--web-workers", type=int, default=1)
@@ -242,7 +245,11 @@ def main() -> None:
         most = phase("most accepted", make("closed", 1 / 4000), args, None)
         if args.closed_loop_only:
             return
-        steady = phase("steady load", make("open", 1 / args.rate), args, args.rate)
+        steady_count = args.steady_messages or args.messages
+        steady_requests = signed_requests(
+            args.port, channel_id, secret, steady_count, args.customers, "open", 1 / args.rate
+        )
+        steady = phase("steady load", steady_requests, args, args.rate)
 
     mime = mime_floor()
     copy_rate = copy_floor(args.messages)

@@ -25,6 +25,7 @@ from profiles.models import Customer, Identity, IdentityKind
 from profiles.normalize import match_key, normalize_or_keep
 from profiles.reveal import do_attach_revealed, revealed_in
 from profiles.services import do_resolve_sender, lock_customer
+from tickets import stored_messages
 from tickets.assignment import do_auto_assign
 from tickets.message_events import conversation_events
 from tickets.models import Conversation, ConversationStatus, Message
@@ -115,6 +116,7 @@ def do_record_inbound_batch(*, items: Sequence[InboundItem]) -> list[Message]:
     Customer.objects.filter(pk__in=set(customer_of.values())).update(last_seen_at=now)
     timeline.record_messages(stored)
     _attach_revealed(stored, prepared)
+    stored_messages.remember(row for row, _ in stored)
     domain_events.publish_many(
         [
             *reopened,

@@ -6,16 +6,14 @@ from collections.abc import Sequence
 
 from core import events as domain_events
 from tickets import events as live
-from tickets.models import Message
+from tickets import stored_messages
 
 MessageEvent = domain_events.MessageReceived | domain_events.MessageSent
 
 
 def announce_messages(batch: Sequence[MessageEvent]) -> None:
-    """One query for the whole commit's messages; each is announced to everyone who may see it."""
-    rows = Message.objects.select_related("conversation", "channel").in_bulk(
-        [event.message_id for event in batch]
-    )
+    """At most one query for the whole commit's messages; each is announced to everyone who may see it."""
+    rows = stored_messages.take([event.message_id for event in batch])
     channel_teams: dict[int, list[int]] = {}
     for event in batch:
         message = rows.get(event.message_id)

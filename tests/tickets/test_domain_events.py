@@ -116,3 +116,35 @@ def test_a_status_callback_announces_the_change_once(django_capture_on_commit_ca
 def test_the_live_update_is_a_subscriber_of_the_message_events():
     assert announce_messages in events.subscribers(events.MessageReceived)
     assert announce_messages in events.subscribers(events.MessageSent)
+
+
+def test_the_batch_path_announces_its_messages_without_reading_them_back(
+    monkeypatch, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """The recorder hands its final rows to the commit's subscribers; only a miss costs a query."""
+    from tickets import events as live
+
+    sent: list[tuple[str, dict]] = []
+    monkeypatch.setattr(live.realtime, "publish", lambda groups, kind, payload: sent.append((kind, payload)))
+    channel = Channel.objects.create(kind="sms", name="SMS")
+    items = [InboundItem(channel=channel, message=sms(text, f"r{i}")) for i, text in enumerate(["A", "B"])]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        rows = do_record_inbound_batch(items=items)
+    # The channel's teams are the one query left: the messages themselves are not read again.
+    with django_assert_num_queries(1):
+        for callback in callbacks:
+            callback()
+    first, second = rows[0].pk, rows[1].pk
+    assert [(kind, p["message_id"]) for kind, p in sent] == [
+        ("conversation.created", first), ("message.created", first), ("message.created", second),
+    ]  # fmt: skip
+
+    # A message nobody remembered (stored by another thread, say) is read from the database.
+    sent.clear()
+    event = events.MessageReceived(
+        message_id=rows[1].pk, conversation_id=rows[1].conversation_id, customer_id=None,
+        channel_id=channel.pk, channel_kind="sms", new_conversation=False, sent_at=rows[1].created_at,
+    )  # fmt: skip
+    with django_assert_num_queries(2):
+        announce_messages([event])
+    assert [(kind, p["message_id"], p["preview"]) for kind, p in sent] == [("message.created", second, "B")]
