@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 
 from accounts.models import Team, User
 from analytics import metrics
 from channels_app.models import Channel
 from profiles.models import Customer
-from surveys.models import SurveyKind, SurveyResponse
+from surveys import scoring
+from surveys.models import SurveyResponse
 from tickets.models import Conversation, ConversationStatus, Message
 
 
@@ -28,21 +29,14 @@ def workspace_overview() -> dict[str, Any]:
 
 
 def score_summaries() -> dict[str, metrics.ScoreSummary]:
-    agg = SurveyResponse.objects.aggregate(
-        nps_promoters=Count("id", filter=Q(survey__kind=SurveyKind.NPS, score__gte=9)),
-        nps_passives=Count("id", filter=Q(survey__kind=SurveyKind.NPS, score__in=(7, 8))),
-        nps_detractors=Count("id", filter=Q(survey__kind=SurveyKind.NPS, score__lte=6)),
-        csat_total=Count("id", filter=Q(survey__kind=SurveyKind.CSAT)),
-        csat_satisfied=Count("id", filter=Q(survey__kind=SurveyKind.CSAT, score__gte=4)),
-        ces_total=Count("id", filter=Q(survey__kind=SurveyKind.CES)),
-        ces_sum=Sum("score", filter=Q(survey__kind=SurveyKind.CES)),
-    )
+    # The rules of surveys.scoring: CSAT "satisfied" on each answer's own scale (top two of 1-5, top of 1-3).
+    totals = scoring.score_totals(SurveyResponse.objects.all())
     return {
         "nps": metrics.nps(
-            promoters=agg["nps_promoters"], passives=agg["nps_passives"], detractors=agg["nps_detractors"]
+            promoters=totals.promoters, passives=totals.passives, detractors=totals.nps_detractors
         ),
-        "csat": metrics.csat(satisfied=agg["csat_satisfied"], total=agg["csat_total"]),
-        "ces": metrics.ces(score_sum=agg["ces_sum"] or 0, total=agg["ces_total"]),
+        "csat": metrics.csat(satisfied=totals.satisfied, total=totals.n("csat5", "csat3")),
+        "ces": metrics.ces(score_sum=totals.moments["ces"].total, total=totals.moments["ces"].n),
     }
 
 

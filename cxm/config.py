@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import environ
 
@@ -63,6 +64,10 @@ class Config:
     # Hosts (names, ".suffix" patterns, addresses or networks) an admin lets the server reach even though
     # they are private, such as an internal SMTP relay (see core.outbound_guard).
     outbound_allowed_hosts: tuple[str, ...] = ()
+    # The mail the product itself sends (weekly digests, sign-in codes), not the channels' mail:
+    # Django's EMAIL_* settings, from EMAIL_URL.
+    email: dict[str, Any] = field(default_factory=dict)
+    default_from_email: str = "cxm@localhost"
 
     @property
     def embedded(self) -> bool:
@@ -136,6 +141,42 @@ def parse_http_url(env: Mapping[str, str], name: str, default: str | None) -> st
     if parts.query or parts.fragment:
         raise ConfigError(f"{name}={raw!r} must not contain a query string or fragment.")
     return raw.rstrip("/")
+
+
+def parse_email_url(env: Mapping[str, str], name: str, *, debug: bool) -> dict[str, Any]:
+    """`smtp://user:password@host:587?tls=1` (or `?ssl=1`), or `console://` to print mail instead of
+    sending it. Unset: printed while debugging, otherwise handed to an SMTP server on localhost:25."""
+    raw = _get(env, name)
+    if raw is None:
+        raw = "console://" if debug else "smtp://localhost:25"
+    parts = urlsplit(raw)
+    if parts.scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(f"{name}={raw!r} must be smtp://user:password@host:port?tls=1 or console://.")
+    options = dict(parse_qsl(parts.query))
+    unknown = set(options) - {"tls", "ssl", "timeout"}
+    if unknown:
+        raise ConfigError(f"{name} has unknown options {sorted(unknown)}; use tls, ssl or timeout.")
+    use_ssl = parts.scheme == "smtps" or options.get("ssl") in ("1", "true")
+    use_tls = options.get("tls") in ("1", "true")
+    if use_ssl and use_tls:
+        raise ConfigError(f"{name} asks for both ssl and tls; choose one.")
+    try:
+        port = parts.port or (465 if use_ssl else 587 if use_tls else 25)
+        timeout = int(options.get("timeout", "15"))
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} has a port or timeout that is not a number.") from None
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": use_tls,
+        "EMAIL_USE_SSL": use_ssl,
+        "EMAIL_TIMEOUT": timeout,
+    }
 
 
 def parse_database_url(env: Mapping[str, str], name: str) -> tuple[str | None, dict]:
@@ -350,6 +391,8 @@ def load_config(env: Mapping[str, str]) -> Config:
         trusted_proxies=parse_networks(env, "TRUSTED_PROXIES"),
         healthz_token=parse_token(env, "HEALTHZ_TOKEN"),
         outbound_allowed_hosts=parse_outbound_hosts(env, "OUTBOUND_ALLOWED_HOSTS"),
+        email=parse_email_url(env, "EMAIL_URL", debug=debug),
+        default_from_email=_get(env, "DEFAULT_FROM_EMAIL") or "cxm@localhost",
         provider_base_urls={
             provider: parse_http_url(env, variable, default) or default
             # Where outbound provider calls go, each movable by its variable (tests and staging point

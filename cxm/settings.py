@@ -36,6 +36,9 @@ PROVIDER_BASE_URLS = CONFIG.provider_base_urls
 PROVIDER_HTTP_TIMEOUT = 15.0
 # Largest attachment stored from any channel; larger ones are recorded as skipped with the reason.
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+# The product's own mail (digests, sign-in codes): EMAIL_URL and DEFAULT_FROM_EMAIL, see cxm.config.
+globals().update(CONFIG.email)
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = CONFIG.default_from_email
 # Files an agent attaches to one email reply, together (many receiving servers refuse mail over ~25 MB).
 EMAIL_ATTACHMENTS_MAX_BYTES = 20 * 1024 * 1024
 # Signed links to reply attachments: long enough for the provider to fetch through every send retry and for
@@ -290,9 +293,31 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
         "options": {"queue": "realtime"},
     },
+    "refresh-answer-facts": {
+        "task": "analytics.answer_tasks.refresh_answer_facts",
+        "schedule": 5.0,
+        "options": {"queue": "bulk"},
+    },
+    "sweep-answer-facts": {
+        "task": "analytics.answer_tasks.sweep_answer_facts",
+        "schedule": 300.0,
+        "options": {"queue": "bulk"},
+    },
     "run-survey-triggers": {
         "task": "surveys.tasks.run_scheduled_triggers",
         "schedule": 3600.0,
+        "options": {"queue": "bulk"},
+    },
+    # Facts and rollup cells of conversations marked dirty by domain events (analytics/refresh.py).
+    "refresh-reporting": {
+        "task": "analytics.tasks.refresh_reporting",
+        "schedule": 5.0,
+        "options": {"queue": "bulk", "expires": 30},
+    },
+    # Monday 07:00 comes at a different UTC hour in each subscriber's zone: look every quarter hour.
+    "send-weekly-digests": {
+        "task": "analytics.digest_tasks.send_weekly_digests",
+        "schedule": 900.0,
         "options": {"queue": "bulk"},
     },
 }

@@ -1,73 +1,29 @@
 """CSV files for spreadsheets: customer exports and import reports.
 
-Every cell is neutralised against formula injection: spreadsheet programs run a cell that starts with
-= + - @ (or a tab or carriage return ahead of one) as a formula, and customer data comes from
-strangers. Such cells get a leading single quote. Files start with a UTF-8 BOM so Excel reads them as
-UTF-8 rather than the machine's code page.
+Cells and lines come from core.spreadsheets (formula-injection neutralising, the UTF-8 BOM, chunks that
+stream under ASGI), shared with the dashboards' exports; this module knows what a customer row holds.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import datetime
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.db.models import Prefetch, QuerySet
 
+from core import spreadsheets
+from core.spreadsheets import BOM, FORMULA_STARTS, as_async, csv_lines, neutralise
 from profiles.models import AttributeDefinition, Customer, Identity, IdentityKind
 
-BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["BOM", "FORMULA_STARTS", "as_async", "csv_lines", "customer_table", "in_chunks", "neutralise"]
+
 CHUNK = 1000
 PROFILE_COLUMNS = ("id", "name", "company", "locale", "timezone", "location", "created_at", "last_seen_at")
 
 
-def neutralise(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, datetime):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-class _Line:
-    """csv.writer needs a file; this one hands back each formatted line instead of storing it."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
-def csv_lines(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    writer = csv.writer(_Line())
-    yield BOM + writer.writerow([neutralise(cell) for cell in header])
-    for row in rows:
-        yield writer.writerow([neutralise(cell) for cell in row])
-
-
 def in_chunks(lines: Iterable[str], size: int = 0) -> Iterator[str]:
-    size = size or CHUNK
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) >= size:
-            yield "".join(batch)
-            batch = []
-    if batch:
-        yield "".join(batch)
-
-
-async def as_async(chunks: Iterator[str]) -> AsyncIterator[str]:
-    """Under ASGI a plain iterator would be read to the end into memory before the first byte goes
-    out; pulling one chunk at a time through a thread keeps a large export streaming."""
-    pull = sync_to_async(lambda: next(chunks, None), thread_sensitive=True)
-    while (chunk := await pull()) is not None:
-        yield chunk
+    # CHUNK is read at call time so a test can shrink the pages and the chunks of one download together.
+    return spreadsheets.in_chunks(lines, size or CHUNK)
 
 
 def customer_table(customers: QuerySet[Customer]) -> tuple[list[str], Iterator[list[Any]]]:

@@ -1,25 +1,22 @@
 """The answer batch as one statement: claim the invitations, store the answers, add them to timelines.
 
 It must agree with the Python rules it replaces on the fast path: Survey.scale,
-Survey.detractor_at_or_below and answers.check_open (tests compare the two). The follow-up sweep reads
+Survey.detractor_at_or_below and answers.check_open (tests compare the two); the scale and detractor
+fragments come from surveys.scoring, like every other copy of those rules. The follow-up sweep reads
 detractors with the same rule.
 """
 
 from __future__ import annotations
 
 from profiles.models import TimelineEntry, TimelineKind
+from surveys import scoring
 from surveys.invitation_models import FollowUp, Invitation, InvitationStatus
 from surveys.models import Survey, SurveyResponse
 
-_LOW = "(CASE WHEN s.kind = 'nps' THEN 0 ELSE 1 END)"
-_HIGH = (
-    "(CASE s.kind WHEN 'nps' THEN 10 WHEN 'ces' THEN 7 "
-    "ELSE (CASE WHEN s.scale_max = 3 THEN 3 ELSE 5 END) END)"
-)
-_DETRACTOR = (
-    "COALESCE(s.detractor_threshold, CASE s.kind WHEN 'nps' THEN 6 WHEN 'ces' THEN 3 "
-    "ELSE (CASE WHEN s.scale_max = 3 THEN 1 ELSE 2 END) END)"
-)
+# The scale and the follow-up rule over the survey row `s`, generated from surveys.scoring.
+_LOW = scoring.scale_low_sql("s")
+_HIGH = scoring.scale_high_sql("s")
+_DETRACTOR = scoring.detractor_at_or_below_sql("s")
 
 CLAIM_AND_STORE = f"""
 WITH input AS (

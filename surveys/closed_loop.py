@@ -13,6 +13,7 @@ from channels_app.kinds import ChannelKind
 from channels_app.models import Channel
 from profiles import timeline
 from profiles.models import Identity
+from surveys import scoring
 from surveys.answer_sql import MISSING_FOLLOW_UPS
 from surveys.invitation_models import FollowUp, FollowUpOutcome
 from surveys.models import SurveyResponse
@@ -31,7 +32,7 @@ class LoopError(ValueError):
 
 
 def is_detractor(response: SurveyResponse) -> bool:
-    return response.score <= response.survey.detractor_at_or_below
+    return scoring.is_detractor(response.survey, response.score)
 
 
 def follow_up_channel(response: SurveyResponse) -> Channel:

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from surveys import scoring
+
 
 class SurveyKind(models.TextChoices):
     NPS = "nps", _("NPS")
@@ -12,14 +14,10 @@ class SurveyKind(models.TextChoices):
     CES = "ces", _("CES")
 
 
-# The answer scale of each kind (inclusive); a CSAT survey may use 1 to 3 instead (Survey.scale_max).
-SCALES: dict[str, tuple[int, int]] = {
-    SurveyKind.NPS: (0, 10),
-    SurveyKind.CSAT: (1, 5),
-    SurveyKind.CES: (1, 7),
-}
-# Answers at or below these are detractors unless a survey sets its own threshold.
-DETRACTOR_AT_OR_BELOW: dict[str, int] = {SurveyKind.NPS: 6, SurveyKind.CSAT: 2, SurveyKind.CES: 3}
+# The default answer scale of each kind and its follow-up threshold: defined once, in surveys.scoring
+# (a CSAT survey may use 1 to 3 instead, Survey.scale_max).
+SCALES = scoring.SCALES
+DETRACTOR_AT_OR_BELOW = scoring.DETRACTOR_AT_OR_BELOW
 
 
 class ScaleStyle(models.TextChoices):
@@ -92,18 +90,12 @@ class Survey(models.Model):
 
     @property
     def scale(self) -> tuple[int, int]:
-        low, high = SCALES[self.kind]
-        if self.kind == SurveyKind.CSAT and self.scale_max in (3, 5):
-            high = self.scale_max
-        return low, high
+        scale = scoring.scale_of(self.kind, self.scale_max)
+        return scale.low, scale.high
 
     @property
     def detractor_at_or_below(self) -> int:
-        if self.detractor_threshold is not None:
-            return self.detractor_threshold
-        if self.kind == SurveyKind.CSAT and self.scale_max == 3:
-            return 1
-        return DETRACTOR_AT_OR_BELOW[self.kind]
+        return scoring.detractor_at_or_below(self.kind, self.scale_max, self.detractor_threshold)
 
 
 class SurveyResponse(models.Model):

@@ -12,14 +12,11 @@ from django.utils.translation import gettext as _
 from profiles import segment_conditions
 from profiles.segment_conditions import Condition
 from profiles.segments import check_choice
+from surveys import scoring
 from surveys.models import SurveyResponse
 
-NPS_GROUPS: dict[str, tuple[int, int] | None] = {
-    "detractor": (0, 6),
-    "passive": (7, 8),
-    "promoter": (9, 10),
-    "none": None,
-}
+# The groups of surveys.scoring (0-6, 7-8, 9-10), plus "none".
+NPS_GROUPS: dict[str, tuple[int, int] | None] = {**scoring.NPS_GROUPS, "none": None}
 
 
 def clean(rule: dict[str, Any]) -> dict[str, Any]:
@@ -28,7 +25,7 @@ def clean(rule: dict[str, Any]) -> dict[str, Any]:
 
 
 def compile_rule(rule: dict[str, Any]) -> Q:
-    answers = SurveyResponse.objects.filter(customer_id=OuterRef("pk"), survey__kind="nps")
+    answers = SurveyResponse.objects.filter(customer_id=OuterRef("pk"), survey__kind=scoring.NPS)
     bounds = NPS_GROUPS[rule["group"]]
     if bounds is None:
         return ~Q(Exists(answers))

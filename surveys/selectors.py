@@ -13,11 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.db.models import Avg, Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from core.stats import Estimate
+from surveys import scoring
 from surveys.invitation_models import FollowUp, FollowUpOutcome, Invitation, InvitationStatus, Trigger
-from surveys.models import Survey, SurveyKind, SurveyResponse
+from surveys.models import Survey, SurveyResponse
 from tickets.visibility import Visibility
 
 if TYPE_CHECKING:
@@ -39,16 +41,14 @@ def _invitation_count(viewer: Visibility, **filters) -> Coalesce:
     return Coalesce(Subquery(counted), 0)
 
 
-def headline(kind: str, high: int, count: int, average: float | None, promoters: int, detractors: int,
-             satisfied: int) -> tuple[str, float | None]:  # fmt: skip
-    """The number a manager reads first: NPS for NPS, % satisfied for CSAT, the average for CES."""
-    if not count:
-        return "", None
-    if kind == SurveyKind.NPS:
-        return "nps", round((promoters - detractors) * 100 / count)
-    if kind == SurveyKind.CSAT:
-        return "csat", round(satisfied * 100 / count)
-    return "average", round(average or 0, 1)
+def headline(survey: Survey, scores: scoring.Scores) -> tuple[str, float | None, Estimate]:
+    """The number a manager reads first (NPS for NPS, % satisfied for CSAT, the mean for CES), rounded
+    for display, with the estimate behind it (interval, sample size, small-sample flag)."""
+    estimate = scores.headline(survey.kind, survey.scale_max)
+    if estimate.value is None:
+        return "", None, estimate
+    kind = scoring.HEADLINE_KINDS[survey.kind]
+    return kind, round(estimate.value, 1 if kind == "average" else None), estimate
 
 
 def _loop_q(viewer: Visibility, prefix: str = "") -> Q:
@@ -65,31 +65,24 @@ class SurveyStats(TypedDict):
     """What surveys_with_stats() adds to each survey: the counts from SQL, then the headline."""
 
     response_count: int
-    average_score: float | None
-    promoters: int
-    detractors: int
-    satisfied_5: int
-    satisfied_3: int
     open_loops: int
     invitation_count: int
+    scores: scoring.Scores
     headline_kind: str
     headline: float | None
+    headline_estimate: Estimate
 
 
 def surveys_with_stats(*, viewer: Visibility) -> list[WithAnnotations[Survey, SurveyStats]]:
     mine = viewer.linked_q("responses__conversation")
-    # The cast: the headline is not in the query; the loop below sets it on every survey.
+    # The cast: the scores are not in the query; the loop below builds them from its aggregates.
     surveys = cast(
         "list[WithAnnotations[Survey, SurveyStats]]",
         list(
             Survey.objects.select_related("owner").annotate(
                 response_count=Count("responses", filter=mine),
-                average_score=Avg("responses__score", filter=mine),
-                promoters=Count("responses", filter=mine & Q(responses__score__gte=9)),
-                detractors=Count("responses", filter=mine & Q(responses__score__lte=6)),
-                # CSAT "satisfied": the top two answers of five, the top one of three.
-                satisfied_5=Count("responses", filter=mine & Q(responses__score__gte=4)),
-                satisfied_3=Count("responses", filter=mine & Q(responses__score__gte=3)),
+                # Counts, sums and squares per scale, by the rules of surveys.scoring.
+                **scoring.aggregates("responses__", survey_path="", where=mine),
                 open_loops=Count(
                     "responses__follow_up",
                     filter=Q(responses__follow_up__closed_at__isnull=True)
@@ -100,12 +93,8 @@ def surveys_with_stats(*, viewer: Visibility) -> list[WithAnnotations[Survey, Su
         ),
     )
     for survey in surveys:
-        high = survey.scale[1]
-        satisfied = survey.satisfied_3 if high == 3 else survey.satisfied_5
-        survey.headline_kind, survey.headline = headline(
-            survey.kind, high, survey.response_count, survey.average_score, survey.promoters,
-            survey.detractors, satisfied,
-        )  # fmt: skip
+        survey.scores = scoring.summarize(scoring.totals_from(survey))
+        survey.headline_kind, survey.headline, survey.headline_estimate = headline(survey, survey.scores)
     return surveys
 
 
@@ -125,6 +114,9 @@ class ScoreSummary:
     detractors: int = 0
     headline_kind: str = ""
     headline: float | None = None
+    # The headline and the mean with their intervals, sample size and small-sample flag.
+    estimate: Estimate | None = None
+    mean: Estimate | None = None
     # (score, count, percent of answers), every score of the scale, for the bar chart.
     distribution: list[tuple[int, int, int]] = field(default_factory=list)
     invitations: dict[str, int] = field(default_factory=dict)
@@ -132,31 +124,26 @@ class ScoreSummary:
 
 def score_summary(survey: Survey, *, viewer: Visibility) -> ScoreSummary:
     low, high = survey.scale
-    detractor_at = survey.detractor_at_or_below
-    # NPS promoters are 9 to 10 by definition; elsewhere the top answers of the scale.
-    promoter_from = 9 if survey.kind == SurveyKind.NPS else (high if high == 3 else high - 1)
     responses = viewer.linked(SurveyResponse.objects.filter(survey=survey))
-    totals = responses.aggregate(
-        count=Count("pk"),
-        complete=Count("pk", filter=Q(is_complete=True)),
-        average=Avg("score"),
-        promoters=Count("pk", filter=Q(score__gte=promoter_from)),
-        detractors=Count("pk", filter=Q(score__lte=detractor_at)),
+    totals = responses.order_by().aggregate(
+        count=Count("pk"), complete=Count("pk", filter=Q(is_complete=True)), **scoring.aggregates()
     )
+    scores = scoring.summarize(scoring.totals_from(totals))
     by_score = dict(responses.order_by().values_list("score").annotate(n=Count("pk")))
     count = totals["count"]
+    mean = scores.means[scoring.scale_of(survey.kind, survey.scale_max).key]
+    # "Promoters" are the top band of the survey's kind (promoters, satisfied, low effort), "detractors"
+    # those that open a follow-up (the survey's threshold), "passives" neither.
     summary = ScoreSummary(
         count=count,
         complete=totals["complete"],
-        average=totals["average"],
-        promoters=totals["promoters"],
-        detractors=totals["detractors"],
-        passives=count - totals["promoters"] - totals["detractors"],
+        average=mean.value,
+        promoters=scores.totals.good,
+        detractors=scores.totals.detractors,
+        passives=scores.totals.neutral,
+        mean=mean,
     )
-    summary.headline_kind, summary.headline = headline(
-        survey.kind, high, count, totals["average"], totals["promoters"], totals["detractors"],
-        totals["promoters"],
-    )  # fmt: skip
+    summary.headline_kind, summary.headline, summary.estimate = headline(survey, scores)
     summary.distribution = [
         (score, by_score.get(score, 0), round(by_score.get(score, 0) * 100 / count) if count else 0)
         for score in range(low, high + 1)

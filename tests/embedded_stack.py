@@ -60,7 +60,8 @@ class Stack:
             return
         self.process.send_signal(signal.SIGINT)
         try:
-            self.process.wait(timeout=90)
+            # Workers finish their running tasks first; a busy machine can take minutes.
+            self.process.wait(timeout=240)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()

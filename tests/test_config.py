@@ -169,3 +169,24 @@ def test_bad_quiet_hours_name_the_variable(raw):
 
 def test_embedded_data_folder_can_be_moved(tmp_path):
     assert load_config({"CXM_EMBEDDED_DIR": str(tmp_path)}).embedded_dir == tmp_path.resolve()
+
+
+def test_the_products_own_mail_is_configured_by_email_url():
+    smtp = load_config({"EMAIL_URL": "smtp://digest%40shop.pl:p%40ss@mail.shop.pl?tls=1"}).email
+    assert smtp == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "mail.shop.pl", "EMAIL_PORT": 587, "EMAIL_HOST_USER": "digest@shop.pl",
+        "EMAIL_HOST_PASSWORD": "p@ss", "EMAIL_USE_TLS": True, "EMAIL_USE_SSL": False, "EMAIL_TIMEOUT": 15,
+    }  # fmt: skip
+    assert load_config({"EMAIL_URL": "smtps://relay.internal"}).email["EMAIL_PORT"] == 465
+    assert load_config({}).email == {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    assert load_config({"DEBUG": "0"}).email["EMAIL_HOST"] == "localhost"
+    assert load_config({"DEFAULT_FROM_EMAIL": "CX <cx@shop.pl>"}).default_from_email == "CX <cx@shop.pl>"
+
+
+@pytest.mark.parametrize(
+    "value", ["http://mail.shop.pl", "smtp://", "smtp://h?tls=1&ssl=1", "smtp://h?starttls=1", "smtp://h:x"]
+)
+def test_a_bad_email_url_is_refused_naming_the_variable(value):
+    with pytest.raises(ConfigError, match="EMAIL_URL"):
+        load_config({"EMAIL_URL": value})

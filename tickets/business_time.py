@@ -156,11 +156,18 @@ def business_minutes_between(
     a: datetime, b: datetime, hours: HoursLike | Schedule | None, holidays: Collection[date] = ()
 ) -> int:
     """Whole minutes of working time from `a` to `b`; 0 when `b` is not after `a`."""
+    return int(business_time_between(a, b, hours, holidays).total_seconds() // 60)
+
+
+def business_time_between(
+    a: datetime, b: datetime, hours: HoursLike | Schedule | None, holidays: Collection[date] = ()
+) -> timedelta:
+    """Working time from `a` to `b` (exact, for reporting); zero when `b` is not after `a`."""
     begin, end = _utc(a), _utc(b)
     if end <= begin:
-        return 0
+        return timedelta()
     if hours is None:
-        return int((end - begin).total_seconds() // 60)
+        return end - begin
     schedule = Schedule.of(hours)
     total = timedelta()
     day = begin.astimezone(schedule.tz).date()
@@ -177,4 +184,4 @@ def business_minutes_between(
             if overlap > timedelta():
                 total += overlap
         day += DAY
-    return int(total.total_seconds() // 60)
+    return total

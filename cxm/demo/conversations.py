@@ -1,9 +1,11 @@
-"""Demo conversations and their messages, timed like real support work over the last ~90 days."""
+"""Demo conversations and their messages, timed like real support work over the last ~90 days.
+
+Older history (two years of it) is planned by cxm.demo.archive with the same builder."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -44,6 +46,10 @@ class Staff:
     teams: dict[str, Team]
     agents_by_team: dict[str, list[User]]
     speed: dict[int, float]  # per-agent multiplier on reply delays, so agents differ on dashboards
+    # Time- and channel-dependent multiplier on reply delays (the team's improvement over the years,
+    # an incident week on one channel); None: every moment is alike.
+    pace: Callable[[int, datetime], float] | None = None
+    incident: Callable[[int, datetime], bool] | None = None  # (channel id, created) in the bad week
 
 
 @dataclass
@@ -52,6 +58,7 @@ class ConversationDraft:
     messages: list[Message]
     slow: bool  # a long first wait or a long back-and-forth; survey answers are harsher
     topic: str = ""
+    incident: bool = False  # started on the channel of the bad week, during it
     values: dict[str, str] = field(default_factory=dict)  # the order, amount… the texts mention
 
 
@@ -88,9 +95,7 @@ def plan_conversations(
     for position, age in enumerate(ages):
         latest = position == count - 1
         status = _status(rng, age) if latest else ConversationStatus.RESOLVED
-        topic = _pick(rng, TOPIC_WEIGHTS)
-        weights = [8, 45, 32, 15] if topic in URGENT_TOPICS else [20, 58, 16, 6]
-        priority: str = rng.choices(_PRIORITIES, weights=weights)[0]
+        topic, priority = pick_topic(rng)
         unanswered = None
         if forced and latest:
             status, priority, unanswered = forced.status, forced.priority, forced.unanswered
@@ -101,11 +106,11 @@ def plan_conversations(
         switch_to = None
         if others and (rng.random() < 0.2 or (draft.index == CROSS_CHANNEL_CUSTOMER and position == 0)):
             switch_to = channels[rng.choice(others)]
-        created = _local_time(rng, now, age, draft.customer.timezone)
+        created = local_time(rng, now, age, draft.customer.timezone)
         if forced and latest and forced.age_hours is not None:
             created = (now - timedelta(hours=forced.age_hours)).replace(microsecond=0)
         drafts.append(
-            _conversation(
+            build_conversation(
                 rng,
                 draft=draft,
                 topic=topic,
@@ -130,7 +135,7 @@ def plan_conversations(
     return drafts
 
 
-def _conversation(
+def build_conversation(
     rng: random.Random,
     *,
     draft: CustomerDraft,
@@ -155,8 +160,10 @@ def _conversation(
 
     roles = _roles(rng, status=status, unanswered=unanswered, cross=switch_to is not None)
     resolved = status == ConversationStatus.RESOLVED
+    speed = staff.speed[assignee.pk] * (staff.pace(channel.pk, created) if staff.pace else 1.0)
+    incident = bool(staff.incident and staff.incident(channel.pk, created))
     times = _times(
-        rng, roles=roles, created=created, now=now, speed=staff.speed[assignee.pk], resolved=resolved
+        rng, roles=roles, created=created, now=now, speed=speed, resolved=resolved, backlogged=incident
     )
 
     values = {
@@ -216,7 +223,15 @@ def _conversation(
         resolved_at=times[-1] if resolved else None,
     )
     slow = first_out is None or (first_out - created).total_seconds() > 4 * 3600 or len(messages) >= 7
-    return ConversationDraft(conversation, messages, slow, topic=topic, values=values)
+    return ConversationDraft(conversation, messages, slow, topic=topic, values=values, incident=incident)
+
+
+def pick_topic(rng: random.Random, topics: dict[str, int] | None = None) -> tuple[str, str]:
+    """What the customer writes about, and how urgent the conversation is."""
+    topic = _pick(rng, topics or TOPIC_WEIGHTS)
+    weights = [8, 45, 32, 15] if topic in URGENT_TOPICS else [20, 58, 16, 6]
+    priority: str = rng.choices(_PRIORITIES, weights=weights)[0]
+    return topic, priority
 
 
 def _roles(rng: random.Random, *, status: str, unanswered: bool, cross: bool) -> list[str]:
@@ -234,13 +249,22 @@ def _roles(rng: random.Random, *, status: str, unanswered: bool, cross: bool) ->
 
 
 def _times(
-    rng: random.Random, *, roles: list[str], created: datetime, now: datetime, speed: float, resolved: bool
+    rng: random.Random,
+    *,
+    roles: list[str],
+    created: datetime,
+    now: datetime,
+    speed: float,
+    resolved: bool,
+    backlogged: bool = False,
 ) -> list[datetime]:
-    """One moment per message, plus the resolution moment last; squeezed to end before ``now``."""
+    """One moment per message, plus the resolution moment last; squeezed to end before ``now``.
+    A backlogged queue (the bad week) answers first after hours, never within the hour."""
     gaps = []
     for role in roles[1:]:
         if role == "reply":
-            low, high = rng.choices(_FIRST_REPLY_BUCKETS, weights=[30, 35, 22, 13])[0]
+            weights = [0, 0, 40, 60] if backlogged else [30, 35, 22, 13]
+            low, high = rng.choices(_FIRST_REPLY_BUCKETS, weights=weights)[0]
             gaps.append(rng.uniform(low, high) * speed)
         elif role == "nudge":
             gaps.append(rng.uniform(3600, 6 * 3600))
@@ -270,7 +294,7 @@ def _days_ago(rng: random.Random, now: datetime) -> float:
     return age
 
 
-def _local_time(rng: random.Random, now: datetime, age: float, tz: str) -> datetime:
+def local_time(rng: random.Random, now: datetime, age: float, tz: str) -> datetime:
     """A moment ``age`` days ago during the customer's waking hours, never in the last ten minutes."""
     zone = ZoneInfo(tz)
     day = (now - timedelta(days=age)).astimezone(zone).date()

@@ -140,6 +140,9 @@ SURVEY_COMMENTS: dict[str, dict[str, list[str]]] = {
             "My refund still hasn't arrived.",
             "Had to repeat my order number to three different people.",
             "The courier is terrible and nobody takes responsibility.",
+            "I was charged twice for one order and it took a week to get the money back.",
+            "The app logged me out at checkout three times and my discount code was gone.",
+            "The parcel arrived damaged and I had to send photos twice before anyone replied.",
         ],
     },
     "pl": {
@@ -159,6 +162,9 @@ SURVEY_COMMENTS: dict[str, dict[str, list[str]]] = {
             "Zwrot pieniędzy nadal nie dotarł.",
             "Numer zamówienia trzeba było podawać trzem różnym osobom.",
             "Kurier to porażka, a nikt nie poczuwa się do odpowiedzialności.",
+            "Pobrano mi opłatę dwa razy za jedno zamówienie, a zwrot trwał tydzień.",
+            "Aplikacja wylogowywała mnie przy płatności i kod rabatowy przepadł.",
+            "Paczka przyszła uszkodzona, a zdjęcia musiałam wysyłać dwa razy.",
         ],
     },
     "ru": {
@@ -178,8 +184,30 @@ SURVEY_COMMENTS: dict[str, dict[str, list[str]]] = {
             "Деньги за возврат до сих пор не пришли.",
             "Номер заказа пришлось называть трём разным сотрудникам.",
             "Курьерская служба ужасная, а ответственности никто не несёт.",
+            "С карты списали деньги дважды за один заказ, возврат шёл неделю.",
+            "Приложение выкидывало меня на оплате, и промокод пропал.",
+            "Посылка пришла повреждённой, фото пришлось отправлять два раза.",
         ],
     },
+}
+
+# What customers wrote after the bad week on WhatsApp (cxm.demo.archive): late orders, no answers.
+INCIDENT_COMMENTS: dict[str, list[str]] = {
+    "en": [
+        "Nobody answered on WhatsApp for two days while my order was late.",
+        "I wrote on WhatsApp four times about my delayed parcel before anyone replied.",
+        "Your WhatsApp support went silent right when the deliveries stopped.",
+    ],
+    "pl": [
+        "Na WhatsAppie nikt nie odpowiadał przez dwa dni, a zamówienie się spóźniało.",
+        "Pisałam na WhatsAppie cztery razy w sprawie opóźnionej paczki, zanim ktoś odpisał.",
+        "Wasz WhatsApp zamilkł akurat wtedy, gdy przestały przychodzić dostawy.",
+    ],
+    "ru": [
+        "В WhatsApp два дня никто не отвечал, а заказ всё задерживался.",
+        "Писал в WhatsApp четыре раза про задержанную посылку, пока кто-то ответил.",
+        "Ваш WhatsApp замолчал как раз тогда, когда перестали приходить доставки.",
+    ],
 }
 
 # (location, time zone, phone plan): "nanp:<area>" and "uk" use fictional number ranges.

@@ -51,6 +51,13 @@ _WEIGHTS: dict[str, dict[bool, list[int]]] = {
     SurveyKind.CSAT: {False: [2, 3, 7, 30, 58], True: [12, 14, 20, 30, 24]},
     SurveyKind.CES: {False: [1, 1, 3, 7, 14, 34, 40], True: [6, 10, 14, 20, 20, 18, 12]},
 }
+# The bad week on WhatsApp (cxm.demo.archive): hours without an answer about a late order.
+_INCIDENT_WEIGHTS: dict[str, list[int]] = {
+    SurveyKind.NPS: [8, 8, 10, 12, 12, 12, 12, 10, 8, 5, 3],
+    SurveyKind.CSAT: [40, 30, 20, 7, 3],
+    SurveyKind.CES: [25, 25, 20, 15, 10, 3, 2],
+}
+_INCIDENT_ANSWER_RATE = 0.95
 # Below this a score reads as unhappy, from this up as happy.
 _SENTIMENT: dict[str, tuple[int, int]] = {
     SurveyKind.NPS: (7, 9),
@@ -177,6 +184,8 @@ def _ask(
     assert invitation.sent_at is not None
     asked.append((ask.at, survey.pk))
     rate = _ANSWER_RATE.get(medium, _CHAT_ANSWER_RATE)
+    if ask.conversation and ask.conversation.incident:
+        rate = _INCIDENT_ANSWER_RATE  # an angry customer answers
     if survey.kind not in owed and rng.random() >= rate:
         return
     delay = (
@@ -231,11 +240,20 @@ def _response(rng: random.Random, invitation: Invitation, ask: Ask, *, locale: s
     survey = invitation.survey
     low, _ = SCALES[survey.kind]
     weights = _WEIGHTS[survey.kind][ask.conversation.slow if ask.conversation else False]
+    if ask.conversation and ask.conversation.incident:
+        weights = _INCIDENT_WEIGHTS[survey.kind]
     score = low + rng.choices(range(len(weights)), weights=weights)[0]
     unhappy, happy = _SENTIMENT[survey.kind]
+    if ask.conversation and ask.conversation.incident:
+        # Nobody in the bad week was delighted, so every answer from it names the problem, whatever
+        # day the demo is seeded on.
+        score = min(score, happy - 1)
     sentiment = "negative" if score < unhappy else "positive" if score >= happy else "neutral"
     comment = ""
-    if rng.random() < (0.55 if sentiment == "negative" else 0.3):
+    if ask.conversation and ask.conversation.incident and sentiment != "positive":
+        # The bad week's customers say what went wrong.
+        comment = rng.choice(data.INCIDENT_COMMENTS[locale])
+    elif rng.random() < (0.55 if sentiment == "negative" else 0.3):
         comment = rng.choice(data.SURVEY_COMMENTS[locale][sentiment])
     assert invitation.answered_at is not None
     return SurveyResponse(

@@ -22,6 +22,7 @@ from tickets.models import Conversation, ConversationStatus, Direction, Message
 
 # Loops older than this are mostly closed; newer ones are still being worked.
 SETTLED_DAYS = 4
+_FORGOTTEN = timedelta(days=30)
 _OUTCOMES = [
     FollowUpOutcome.RESOLVED,
     FollowUpOutcome.UNRESOLVED,
@@ -68,11 +69,12 @@ def do_demo_loops(
     _move_opening_back(loops, teams)
     for position, loop in enumerate(loops):
         settled = loop.opened < now - timedelta(days=SETTLED_DAYS)
-        # The oldest loop is closed and the newest open, whatever the dice say.
+        # The oldest loop is closed and the newest open, whatever the dice say; a loop left open for
+        # a month was closed in the end (the two years of history would otherwise pile them up).
         if position == len(loops) - 1 and len(loops) > 1:
             close = False
         else:
-            close = position == 0 or (settled and rng.random() < 0.85)
+            close = position == 0 or (settled and rng.random() < 0.85) or loop.opened < now - _FORGOTTEN
         team = data.LOCALE_TEAM[loop.locale]
         agent = rng.choice(
             [a for a in agents_by_team[team] if a.language == loop.locale] or agents_by_team[team]

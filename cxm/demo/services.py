@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts.models import Team
 from accounts.roles import Role
-from cxm.demo import data
+from cxm.demo import archive, data
 from cxm.demo.conversations import ConversationDraft, Pin, Staff, plan_conversations
 from cxm.demo.feedback import ensure_detractors, plan_feedback
 from cxm.demo.history import insert_history
@@ -145,8 +145,12 @@ def do_delete_demo() -> None:
 
 
 @transaction.atomic
-def do_seed_demo(*, customers: int = 300, password: str | None = None, reset: bool = False) -> dict[str, int]:
-    """Create the demo workspace unless it exists; returns demo row counts plus ``created`` (0 or 1)."""
+def do_seed_demo(
+    *, customers: int = 300, password: str | None = None, reset: bool = False, history_years: bool = True
+) -> dict[str, int]:
+    """Create the demo workspace unless it exists; returns demo row counts plus ``created`` (0 or 1).
+
+    ``history_years=False`` leaves out the two years before the recent weeks (cxm.demo.archive)."""
     if customers < MIN_CUSTOMERS:
         raise ValueError(f"the demo needs at least {MIN_CUSTOMERS} customers")
     if reset:
@@ -161,6 +165,7 @@ def do_seed_demo(*, customers: int = 300, password: str | None = None, reset: bo
     if not password and demo_password_allowed():
         password = data.DEMO_PASSWORD
     users = create_staff(now=now, password=password)
+    slow_agent = data.USERNAME_PREFIX + archive.SLOW_AGENT
     teams = create_teams(users=users, now=now)
     channels = create_channels(rng, teams=teams, now=now)
     manager = next(u for u in users if u.role == Role.MANAGER)
@@ -177,8 +182,15 @@ def do_seed_demo(*, customers: int = 300, password: str | None = None, reset: bo
         ]
         for name in data.TEAM_NAMES
     }
+    speed = {u.pk: rng.uniform(0.6, 1.7) for u in users}
+    speed.update({u.pk: archive.SLOW_AGENT_SPEED for u in users if u.username == slow_agent})
+    incident = archive.incident_week(now, channels[archive.INCIDENT_CHANNEL])
     staff = Staff(
-        teams=teams, agents_by_team=agents_by_team, speed={u.pk: rng.uniform(0.6, 1.7) for u in users}
+        teams=teams,
+        agents_by_team=agents_by_team,
+        speed=speed,
+        pace=archive.Pace(now, incident),
+        incident=incident.covers,
     )
 
     message_ids = itertools.count(1)
@@ -189,6 +201,16 @@ def do_seed_demo(*, customers: int = 300, password: str | None = None, reset: bo
             rng, draft=draft, now=now, channels=channels, staff=staff, message_ids=message_ids, forced=pin
         )
         history.append((draft, planned))
+    archive.plan_archive(
+        random.Random(SEED + 3),
+        history=history,
+        now=now,
+        channels=channels,
+        staff=staff,
+        incident=incident,
+        message_ids=message_ids,
+        per_customer=archive.PER_CUSTOMER if history_years else 0,
+    )
     # Their own generators, so adding to the journey or the surveys leaves the conversations as they are.
     events_rng, survey_rng = random.Random(SEED + 1), random.Random(SEED + 2)
     journeys = [(d, plan_journey(events_rng, draft=d, conversations=convs, now=now)) for d, convs in history]

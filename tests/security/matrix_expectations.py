@@ -130,6 +130,23 @@ ROUTES: dict[str, Expect] = {
     "s/w/<str:public_key>/show": GET(EVERYONE, public=True),
     # --- Dashboards and settings ---------------------------------------------------------------------------
     "dashboards/": GET(MANAGERS),
+    "dashboards/operations/": GET(MANAGERS),
+    "dashboards/surveys/": GET(MANAGERS),
+    "dashboards/closed-loop/": GET(MANAGERS),
+    "dashboards/people/": GET(MANAGERS),
+    "dashboards/journey/": GET(MANAGERS),
+    "dashboards/targets/": GET(ADMINS),
+    # Everyone's own numbers, and the lists behind a number: read through the viewer's visibility, so
+    # the RU agent's lists must not show the EN conversation.
+    "dashboards/me/": GET(SIGNED_IN),
+    "dashboards/drill/": GET(SIGNED_IN, query="measure=created&range=year"),
+    "dashboards/drill/answers/": GET(SIGNED_IN, query="measure=comments&range=year"),
+    "dashboards/drill/follow-ups/": GET(MANAGERS, query="measure=opened&range=year"),
+    "dashboards/drill/invitations/": GET(MANAGERS, query="measure=sent&range=year"),
+    # Row-level exports need the export permission (managers and admins); the digest is for managers.
+    "dashboards/export/conversations/": GET(MANAGERS),
+    "dashboards/export/answers/": GET(MANAGERS),
+    "dashboards/digest/": GET(MANAGERS),
     "settings/": GET(ADMINS),
     "settings/channels/": GET(ADMINS),
     "settings/channels/new/": GET(ADMINS),

@@ -18,6 +18,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import override_settings
 
+from analytics import views_live
+from core import events as domain_events
 from core import realtime
 from cxm import presence
 from cxm.asgi import application
@@ -30,7 +32,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://localhost")
 
 # Where event names are defined (cxm/realtime.py says: the one place; apps add theirs beside it).
-EVENT_MODULES: list[ModuleType] = [realtime, events, conversation_services]
+EVENT_MODULES: list[ModuleType] = [realtime, events, conversation_services, views_live]
 _EVENT_NAME = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
 
 
@@ -61,6 +63,18 @@ def _trigger_note(world: World) -> None:
     )
 
 
+def _trigger_answer(world: World) -> None:
+    answered = domain_events.SurveyAnswered(
+        response_id=0,
+        survey_id=world.survey.pk,
+        customer_id=world.customer.pk,
+        conversation_id=world.conversation_en.pk,
+        score=3,
+        detractor=True,
+    )
+    views_live.announce_answers([answered])
+
+
 # Each event type about a conversation, and how the product produces it for the EN conversation.
 # None: the event carries no conversation of its own (addressed to one user by the service that knows).
 TRIGGERS: dict[str, Callable[[World], None] | None] = {
@@ -71,6 +85,7 @@ TRIGGERS: dict[str, Callable[[World], None] | None] = {
     conversation_services.NOTE_CREATED: _trigger_note,
     # Sent to one user's group; the mention above checks it does not reach the RU agent.
     realtime.SYSTEM_NOTICE: None,
+    views_live.DASHBOARDS_CHANGED: _trigger_answer,
 }
 # Names that exist in the event modules but carry no conversation: revocation signals addressed to one
 # user's sockets (their rights changed; the layer message that makes a socket re-check them).

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from io import StringIO
 from typing import Any
 
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cxm.demo import data
@@ -58,6 +60,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset", action="store_true", help="Delete the demo data first, then seed again."
         )
+        parser.add_argument(
+            "--no-history",
+            dest="history",
+            action="store_false",
+            help="Only the recent weeks, without the two years of history before them.",
+        )
 
     def handle(
         self,
@@ -66,6 +74,7 @@ class Command(BaseCommand):
         password: str | None,
         reset: bool,
         reset_passwords: bool,
+        history: bool = True,
         **options: Any,
     ) -> None:
         if reset_passwords:
@@ -75,19 +84,29 @@ class Command(BaseCommand):
             raise CommandError(f"--customers must be at least {MIN_CUSTOMERS}.")
         started = time.monotonic()
         try:
-            counts = do_seed_demo(customers=customers, password=password, reset=reset)
+            counts = do_seed_demo(customers=customers, password=password, reset=reset, history_years=history)
         except DemoDataError as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.monotonic() - started
         summary = ", ".join(f"{counts[key]} {label}" for key, label in _LABELS)
         if counts["created"]:
             self.stdout.write(self.style.SUCCESS(f"Demo workspace created in {elapsed:.1f} s: {summary}."))
+            self._rebuild_reporting()
             self._login_hint(password)
         else:
             note = " Demo users' password updated." if password else ""
             self.stdout.write(
                 f"Demo data already present, nothing created (use --reset to recreate): {summary}.{note}"
             )
+
+    def _rebuild_reporting(self) -> None:
+        """The dashboards read the reporting store; fill it from the rows just seeded so they show the
+        history at once instead of after the workers catch up."""
+        if "rebuild_reporting" not in get_commands():
+            return
+        started = time.monotonic()
+        call_command("rebuild_reporting", stdout=StringIO())
+        self.stdout.write(f"Reporting store rebuilt in {time.monotonic() - started:.1f} s.")
 
     def _reset_passwords(self, password: str | None) -> None:
         try:
