@@ -78,6 +78,25 @@ def _back_query(params: QueryDict) -> str:
     return kept.urlencode()
 
 
+def _drill_page(request: HttpRequest, page: Any, qs: Any, *, kind: str, measure: str, label: str):
+    """One page of a drill-down list: the rows behind a number, with the way back to the dashboard."""
+    paginator = Paginator(qs, PAGE_SIZE)
+    return render(
+        request,
+        "analytics/drill.html",
+        {
+            "kind": kind,
+            "measure": measure,
+            "measure_label": label,
+            "rows": paginator.get_page(request.GET.get("page")),
+            "count": paginator.count,
+            "filters": page.filters,
+            "back_query": _back_query(request.GET),
+            "page_query": _page_query(request.GET),
+        },
+    )
+
+
 @require_GET
 @requires(roles.WORK_INBOX)
 def conversations(request: HttpRequest):
@@ -90,21 +109,8 @@ def conversations(request: HttpRequest):
         page.filters, page.visibility, measure, reporting.DrillCell(**cell) if cell else None
     )
     qs = qs.select_related("customer", "channel", "team", "assignee").order_by("-created_at", "-id")
-    paginator = Paginator(qs, PAGE_SIZE)
-    rows = paginator.get_page(request.GET.get("page"))
-    return render(
-        request,
-        "analytics/drill.html",
-        {
-            "kind": "conversations",
-            "measure": measure,
-            "measure_label": reporting_measure_label(measure),
-            "rows": rows,
-            "count": paginator.count,
-            "filters": page.filters,
-            "back_query": _back_query(request.GET),
-            "page_query": _page_query(request.GET),
-        },
+    return _drill_page(
+        request, page, qs, kind="conversations", measure=measure, label=reporting_measure_label(measure)
     )
 
 
@@ -135,21 +141,8 @@ def answers(request: HttpRequest):
         page.filters, page.visibility, measure, answer_reporting.AnswerCellFilter(**cell) if cell else None
     )
     qs = qs.select_related("survey", "customer")
-    paginator = Paginator(qs, PAGE_SIZE)
-    rows = paginator.get_page(request.GET.get("page"))
-    return render(
-        request,
-        "analytics/drill.html",
-        {
-            "kind": "answers",
-            "measure": measure,
-            "measure_label": answer_measure_label(measure),
-            "rows": rows,
-            "count": paginator.count,
-            "filters": page.filters,
-            "back_query": _back_query(request.GET),
-            "page_query": _page_query(request.GET),
-        },
+    return _drill_page(
+        request, page, qs, kind="answers", measure=measure, label=answer_measure_label(measure)
     )
 
 
@@ -167,27 +160,12 @@ def follow_ups(request: HttpRequest):
         owner_id=_int(request.GET.get("cell_owner")),
         team_id=_int(request.GET.get("cell_team")),
     ).select_related("response__survey", "conversation__customer", "conversation__assignee", "closed_by")
-    paginator = Paginator(qs, PAGE_SIZE)
-    rows = paginator.get_page(request.GET.get("page"))
     labels = {
         "opened": _("Follow-ups opened"),
         "open": _("Follow-ups still open"),
         "closed": _("Follow-ups closed"),
     }
-    return render(
-        request,
-        "analytics/drill.html",
-        {
-            "kind": "follow_ups",
-            "measure": measure,
-            "measure_label": labels[measure],
-            "rows": rows,
-            "count": paginator.count,
-            "filters": page.filters,
-            "back_query": _back_query(request.GET),
-            "page_query": _page_query(request.GET),
-        },
-    )
+    return _drill_page(request, page, qs, kind="follow_ups", measure=measure, label=labels[measure])
 
 
 @require_GET
@@ -205,23 +183,8 @@ def invitations(request: HttpRequest):
         channel_id=_int(request.GET.get("cell_channel")),
         medium=request.GET.get("cell_medium") or None,
     ).select_related("survey", "customer", "channel")
-    paginator = Paginator(qs, PAGE_SIZE)
-    rows = paginator.get_page(request.GET.get("page"))
     labels = {"sent": _("Invitations sent"), "answered": _("Invitations answered")}
-    return render(
-        request,
-        "analytics/drill.html",
-        {
-            "kind": "invitations",
-            "measure": measure,
-            "measure_label": labels[measure],
-            "rows": rows,
-            "count": paginator.count,
-            "filters": page.filters,
-            "back_query": _back_query(request.GET),
-            "page_query": _page_query(request.GET),
-        },
-    )
+    return _drill_page(request, page, qs, kind="invitations", measure=measure, label=labels[measure])
 
 
 def _page_query(params: QueryDict) -> str:
