@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
 
 from analytics import answer_scores, periods
@@ -119,7 +119,7 @@ def facts(filters: Any, visibility: Visibility, cell: AnswerCellFilter | None = 
         start = max(start, cell.start) if cell.start else start
         end = min(end, cell.end) if cell.end else end
     qs = AnswerFact.objects.filter(_dims_q(filters), _cell_q(cell), created_at__gte=start, created_at__lt=end)
-    qs = qs.filter(visibility.linked_q("conversation_id"))
+    qs = qs.filter(_visible_q(visibility))
     if filters.label_ids:
         labelled = Conversation.labels.through.objects.filter(label_id__in=filters.label_ids)
         qs = qs.filter(conversation_id__in=labelled.values("conversation_id"))
@@ -130,6 +130,16 @@ def facts(filters: Any, visibility: Visibility, cell: AnswerCellFilter | None = 
     if cell is not None and cell.scale is not None:
         qs = qs.filter(survey_id__in=_surveys_on_scale(cell.scale))
     return qs
+
+
+def _visible_q(visibility: Visibility) -> Q:
+    """`Visibility.linked_q` as a correlated EXISTS: with `IN (visible conversations)` PostgreSQL hashes
+    the subquery only while it fits in memory, and for an agent of a big team it did not, which turned a
+    two-year read of two million answers into a 20-minute scan. Same rule, a lookup per answer."""
+    if visibility.sees_all:
+        return Q()
+    seen = visibility.conversations().filter(pk=OuterRef("conversation_id"))
+    return Q(conversation_id__isnull=True) | Q(Exists(seen))
 
 
 def _segment_customers(segment_id: int) -> QuerySet[Any, Any]:
