@@ -124,7 +124,11 @@ def stop_postgres(root: Path) -> None:
     if not pgdata.exists() or not _postgres_running(pgdata):
         return
     server = postgres_server(pgdata)
-    postgres_package().pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user)
+    # pg_ctl gives up after 60 s by default; on a loaded machine a fast shutdown can take longer, and
+    # giving up would leave the server running after the product stopped.
+    postgres_package().pg_ctl(
+        ["-w", "-t", "300", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user
+    )
 
 
 # --- Redis ---------------------------------------------------------------------------------------
