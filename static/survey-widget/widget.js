@@ -81,6 +81,9 @@
   }
   function warn(reason) {
     console.info("CXM survey not shown: " + reason);
+    // Says on the page that the widget decided not to ask, and why (the host site and tests can wait
+    // for it instead of guessing how long "nothing appears" takes).
+    script.setAttribute("data-cxm-skipped", reason || "unknown");
   }
 
   var visitor = load("visitor");

@@ -3,6 +3,8 @@ a signed-in customer's answer reaches their profile, an anonymous visitor's is s
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from profiles.models import Identity, IdentityKind
@@ -17,7 +19,17 @@ from tests.workers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
+
 # The host page styles buttons and text areas aggressively: none of it may reach into the widget.
+def wait_until_skipped(page) -> None:
+    """The widget has decided not to ask (it marks its script tag with the reason)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("script[data-survey]")).to_have_attribute(
+        "data-cxm-skipped", re.compile(r".+"), timeout=60_000
+    )
+
+
 HOST_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Example shop</title>
 <style>
@@ -78,7 +90,7 @@ def test_signed_in_customer_answers_and_it_shows_on_their_profile(server, page, 
         survey.save()
         # Outside the listed paths nothing is shown and nothing is created.
         page.goto(f"{site}/blog")
-        page.wait_for_timeout(2000)
+        wait_until_skipped(page)
         expect(page.get_by_role("dialog")).to_have_count(0)
         assert not Invitation.objects.exists()
 
@@ -98,7 +110,7 @@ def test_signed_in_customer_answers_and_it_shows_on_their_profile(server, page, 
 
         # Asked once: a reload does not ask again.
         page.reload()
-        page.wait_for_timeout(2000)
+        wait_until_skipped(page)
         expect(page.get_by_role("dialog")).to_have_count(0)
 
     sign_in(page, base, agent)
@@ -127,7 +139,7 @@ def test_anonymous_visitor_answers_without_a_profile(server, page):
         )
         # Remembered on this device: the next visit does not ask again.
         page.reload()
-        page.wait_for_timeout(2000)
+        wait_until_skipped(page)
         assert page.get_by_role("dialog").count() == 0
         assert Invitation.objects.count() == 1
 
@@ -171,6 +183,6 @@ def test_keyboard_use_and_a_dismissal_is_remembered(server, page):
         page.keyboard.press("Escape")
         expect(dialog).to_have_count(0)
         page.reload()
-        page.wait_for_timeout(2500)
+        wait_until_skipped(page)
         expect(page.get_by_role("dialog")).to_have_count(0)
         assert Invitation.objects.count() == 1 and not SurveyResponse.objects.exists()
